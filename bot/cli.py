@@ -1,0 +1,176 @@
+"""Command line: ``python -m bot run | chat | ask | check | eval``.
+
+The only module that reads ``os.environ``, writes to stdout and chooses exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+from bot.langs import LANGS
+
+
+def _engine(knowledge_dir: Path):
+    """Load and validate the knowledge base; print its errors and return None when invalid."""
+    from bot import knowledge
+    from bot.conversation import Engine
+
+    result = knowledge.load(knowledge_dir)
+    if result.kb is None:
+        print(f"The knowledge base in {knowledge_dir} has errors:", file=sys.stderr)
+        for problem in result.errors:
+            print(problem, file=sys.stderr)
+        return None
+    return Engine(result.kb)
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import knowledge
+
+    directory = Path(args.directory) if args.directory else settings.knowledge_dir
+    result = knowledge.load(directory)
+    for problem in result.problems:
+        print(problem)
+    if result.errors:
+        print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s): the bot would refuse this knowledge base.")
+        return 1
+    count = len(result.kb) if result.kb else 0
+    suffix = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+    print(f"OK: {count} entries{suffix}.")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings.knowledge_dir)
+    if engine is None:
+        return 1
+    if args.jsonl:
+        for number, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                text = record["text"]
+                if not isinstance(text, str):
+                    raise TypeError
+            except (json.JSONDecodeError, KeyError, TypeError):
+                print(f"line {number}: expected a JSON object with a text field", file=sys.stderr)
+                return 2
+            lang = record.get("lang") if record.get("lang") in LANGS else None
+            print(json.dumps(engine.respond(text, lang).to_dict(), ensure_ascii=False), flush=True)
+        return 0
+    text = " ".join(args.text)
+    if not text.strip():
+        print("ask needs a question, for example: python -m bot ask se acabo el parole?", file=sys.stderr)
+        return 2
+    reply = engine.respond(text, args.lang)
+    if args.json:
+        print(json.dumps(reply.to_dict(), ensure_ascii=False))
+        return 0
+    print(f"[{reply.lang}] {reply.action} score={reply.score}" + (f" topic={reply.topic}" if reply.topic else ""))
+    if reply.suggestions:
+        print("suggestions: " + ", ".join(reply.suggestions))
+    if reply.answer:
+        print()
+        print(reply.answer)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.evaluation import evaluate, read_jsonl
+
+    engine = _engine(settings.knowledge_dir)
+    if engine is None:
+        return 1
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            records = read_jsonl(handle)
+    except (OSError, ValueError) as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate(engine, records)
+    print(report.table())
+    if args.show_misses:
+        print()
+        for record, reply in report.misses:
+            print(f"[{record.get('lang')}->{reply.lang}] want={record.get('topic')} got={reply.action}:{reply.topic or ','.join(reply.suggestions)} {reply.score}  {record['text']}")
+    failures = report.failures()
+    if failures:
+        print()
+        print("Below target: " + "; ".join(failures))
+    return 1 if (args.strict and failures) else 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.chat import run_chat
+
+    engine = _engine(settings.knowledge_dir)
+    if engine is None:
+        return 1
+    return run_chat(engine, args.lang, sys.stdin, sys.stdout)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.token:
+        print(
+            "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and export it "
+            "(see deploy/.env.example), or try the bot without Telegram: python -m bot chat",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.telegram_app import run
+
+    return run(settings, webhook=args.webhook)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--knowledge", metavar="DIR", help="knowledge base folder (default: $KNOWLEDGE_DIR or knowledge/)")
+    parser = argparse.ArgumentParser(prog="parolebot", description="Parole help bot: Telegram bot and knowledge-base tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", parents=[common], help="run the Telegram bot (long polling by default)")
+    run.add_argument("--webhook", action="store_true", help="receive updates through a webhook (WEBHOOK_URL, WEBHOOK_SECRET)")
+    run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", parents=[common], help="talk to the bot in this terminal, without Telegram")
+    chat.add_argument("--lang", choices=LANGS)
+    chat.set_defaults(func=cmd_chat)
+
+    ask = sub.add_parser("ask", parents=[common], help="answer one question (or JSON lines from stdin with --jsonl)")
+    ask.add_argument("--lang", choices=LANGS)
+    ask.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+    ask.add_argument("--jsonl", action="store_true", help='read {"text": ..., "lang": optional} lines from stdin')
+    ask.add_argument("text", nargs="*")
+    ask.set_defaults(func=cmd_ask)
+
+    check = sub.add_parser("check", parents=[common], help="validate the knowledge base (exit 1 on errors)")
+    check.add_argument("directory", nargs="?")
+    check.set_defaults(func=cmd_check)
+
+    ev = sub.add_parser("eval", parents=[common], help="measure matching on a labelled JSON-lines file")
+    ev.add_argument("file")
+    ev.add_argument("--show-misses", action="store_true", help="list every question not handled as labelled")
+    ev.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
+    ev.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.knowledge:
+        from dataclasses import replace
+
+        settings = replace(settings, knowledge_dir=Path(args.knowledge))
+    return args.func(args, settings)

@@ -1,0 +1,318 @@
+"""The knowledge base: frozen entries read from ``knowledge/**/*.yaml``.
+
+``load(directory)`` reads every file, turns each into an ``Entry`` and runs every rule of
+``bot.validate``; it returns the knowledge base only when there is no error, together with all
+problems (errors and warnings) as ``file:line`` records. Nothing here knows about Telegram.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot import validate
+from bot.langs import LANGS
+from bot.validate import Problem
+from bot.yamlload import LineDict, LineList, load_yaml
+
+CATEGORIES = ("closure", "scams", "alternatives", "bot")
+SYNONYMS_FILE = "synonyms.yaml"
+ENTRY_FIELDS = {"id", "category", "reviewed", "urgent", "sources", "related", *LANGS}
+REQUIRED_FIELDS = ("id", "category", "reviewed", "sources", *LANGS)
+LANG_FIELDS = {"answer", "questions", "keywords"}
+
+
+@dataclass(frozen=True)
+class Source:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class LangText:
+    answer: str
+    questions: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    #: Line numbers of the answer and of each question, for messages.
+    answer_line: int = 0
+    question_lines: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    category: str
+    reviewed: dt.date
+    sources: tuple[Source, ...]
+    texts: Mapping[str, LangText]
+    related: tuple[str, ...] = ()
+    urgent: bool = False
+    file: str = ""
+    line: int = 1
+    #: Line of each top-level field, for messages.
+    lines: Mapping[str, int] = field(default_factory=dict)
+
+    def text(self, lang: str) -> LangText:
+        return self.texts[lang]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    entries: tuple[Entry, ...]
+    #: concept name -> phrases (any language) that mean it
+    synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: short fingerprint of every file's content: changes whenever the knowledge base changes
+    version: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
+
+    def get(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)  # type: ignore[attr-defined]
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._by_id  # type: ignore[attr-defined]
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def in_category(self, category: str) -> list[Entry]:
+        return [e for e in self.entries if e.category == category]
+
+
+@dataclass
+class LoadResult:
+    kb: KnowledgeBase | None
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+
+def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
+    """Read and validate every YAML file under ``directory``."""
+    root = Path(directory)
+    today = today or dt.date.today()
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return LoadResult(None, [Problem(str(root), 0, f"the folder {root} does not exist")])
+    entries: list[Entry] = []
+    synonyms: dict[str, tuple[str, ...]] = {}
+    synonym_lines: dict[str, int] = {}
+    digest = hashlib.sha256()
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    for path in files:
+        label = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(label, 0, f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text"))
+            continue
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + text.encode())
+        parsed = load_yaml(text)
+        problems.extend(Problem(label, line, msg) for line, msg in parsed.problems)
+        if parsed.data is None and not parsed.problems:
+            problems.append(Problem(label, 1, "the file is empty"))
+            continue
+        if parsed.data is None:
+            continue
+        if path.name == SYNONYMS_FILE and path.parent == root:
+            synonyms, synonym_lines = _parse_synonyms(parsed.data, label, problems)
+            continue
+        entry = _parse_entry(parsed.data, label, path, root, problems)
+        if entry is not None:
+            entries.append(entry)
+    if not files:
+        problems.append(Problem(str(root), 0, "no .yaml files found in this folder"))
+    problems.extend(validate.check_entries(entries, today=today))
+    problems.extend(validate.check_synonyms(synonyms, synonym_lines, label=str(root / SYNONYMS_FILE)))
+    problems = validate.sort_problems(problems)
+    if any(p.level == "error" for p in problems):
+        return LoadResult(None, problems)
+    kb = KnowledgeBase(tuple(entries), synonyms, digest.hexdigest()[:12])
+    return LoadResult(kb, problems)
+
+
+def _parse_synonyms(data: object, label: str, problems: list[Problem]) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
+    if not isinstance(data, LineDict):
+        problems.append(Problem(label, 1, "synonyms.yaml must be a list of groups like  parole: [parole, parol, permiso humanitario]"))
+        return {}, {}
+    groups: dict[str, tuple[str, ...]] = {}
+    group_lines: dict[str, int] = {}
+    for concept, words in data.items():
+        line = data.key_lines[concept]
+        if not isinstance(words, LineList) or not words or not all(isinstance(w, str) and w.strip() for w in words):
+            problems.append(Problem(label, line, f'the group "{concept}" must be a list of words or phrases in [ ] (quote words like "no")'))
+            continue
+        groups[str(concept)] = tuple(words)
+        group_lines[str(concept)] = line
+    return groups, group_lines
+
+
+def _str(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _parse_entry(data: object, label: str, path: Path, root: Path, problems: list[Problem]) -> Entry | None:
+    def add(line: int, message: str, level: str = "error") -> None:
+        problems.append(Problem(label, line, message, level))
+
+    if not isinstance(data, LineDict):
+        add(1, "an entry must be a set of fields (id:, category:, reviewed: ...), not a list or a single text")
+        return None
+    lines = data.key_lines
+    ok = True
+    for key in data:
+        if key not in ENTRY_FIELDS:
+            known = ", ".join(sorted(ENTRY_FIELDS))
+            add(lines[key], f'unknown field "{key}" (allowed: {known}); check the spelling and the indentation')
+            ok = False
+    for key in REQUIRED_FIELDS:
+        if key not in data:
+            add(data.line, f'the field "{key}:" is missing')
+            ok = False
+
+    entry_id = data.get("id")
+    if "id" in data and not (_str(entry_id) and validate.ID_PATTERN.match(entry_id)):
+        add(lines["id"], f'the id "{entry_id}" must be lowercase letters and digits joined by "-" (like chnv-ended)')
+        ok = False
+    elif _str(entry_id) and path.stem != entry_id:
+        add(lines["id"], f'the id "{entry_id}" does not match the file name; rename the file to {entry_id}.yaml')
+        ok = False
+
+    category = data.get("category")
+    if "category" in data:
+        if category not in CATEGORIES:
+            add(lines["category"], f'category "{category}" is not one of: {", ".join(CATEGORIES)}')
+            ok = False
+        elif path.parent != root and path.parent.name != category:
+            add(lines["category"], f'the entry is in the folder "{path.parent.name}" but its category is "{category}"; move the file or fix the category')
+            ok = False
+
+    reviewed = data.get("reviewed")
+    if "reviewed" in data and not (isinstance(reviewed, dt.date) and not isinstance(reviewed, dt.datetime)):
+        add(lines["reviewed"], f'reviewed must be a date written like 2026-11-23, not "{reviewed}"')
+        ok = False
+
+    urgent = data.get("urgent", False)
+    if not isinstance(urgent, bool):
+        add(lines["urgent"], "urgent must be true or false")
+        ok = False
+
+    sources: list[Source] = []
+    raw_sources = data.get("sources")
+    if "sources" in data:
+        if not isinstance(raw_sources, LineList) or not raw_sources:
+            add(lines["sources"], "sources must be a list with at least one source (- title: ... / url: ...)")
+            ok = False
+        else:
+            for item, line in zip(raw_sources, raw_sources.item_lines):
+                if not isinstance(item, LineDict) or set(item) - {"title", "url"}:
+                    add(line, "each source needs exactly two fields: title and url")
+                    ok = False
+                    continue
+                if not _str(item.get("title")):
+                    add(line, "this source has no title")
+                    ok = False
+                url = item.get("url")
+                if not (_str(url) and validate.is_web_address(url)):
+                    add(item.value_lines.get("url", line), f'this source has no valid web address (it must start with http:// or https://): "{url}"')
+                    ok = False
+                if ok:
+                    sources.append(Source(item["title"].strip(), url.strip()))
+
+    related = data.get("related", LineList())
+    if not isinstance(related, list) or not all(_str(r) for r in related):
+        add(lines.get("related", data.line), "related must be a list of entry ids, like [reopening-rumors, find-lawyer]")
+        ok = False
+        related = []
+
+    texts: dict[str, LangText] = {}
+    for lang in LANGS:
+        block = data.get(lang)
+        if lang not in data:
+            continue
+        parsed = _parse_lang(block, lang, lines[lang], add)
+        if parsed is None:
+            ok = False
+        else:
+            texts[lang] = parsed
+    if not ok:
+        return None
+    return Entry(
+        id=entry_id,
+        category=category,
+        reviewed=reviewed,
+        sources=tuple(sources),
+        texts=texts,
+        related=tuple(related),
+        urgent=urgent,
+        file=label,
+        line=data.line,
+        lines=dict(lines),
+    )
+
+
+def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
+    if not isinstance(block, LineDict):
+        add(line, f'the "{lang}" part must contain answer: and questions:')
+        return None
+    ok = True
+    for key in block:
+        if key not in LANG_FIELDS:
+            add(block.key_lines[key], f'unknown field "{key}" in the "{lang}" part (allowed: answer, questions, keywords)')
+            ok = False
+    answer = block.get("answer")
+    answer_line = block.value_lines.get("answer", line)
+    if "answer" not in block:
+        add(line, f'the "{lang}" part has no answer')
+        ok = False
+    elif isinstance(answer, bool):
+        add(answer_line, f'the "{lang}" answer was read as true/false; put the text in quotes')
+        ok = False
+    elif not _str(answer):
+        add(answer_line, f'the "{lang}" answer is empty or is not text')
+        ok = False
+    questions = block.get("questions")
+    if "questions" not in block:
+        add(line, f'the "{lang}" part has no questions')
+        ok = False
+        questions = LineList()
+    elif not isinstance(questions, LineList) or not questions:
+        add(block.value_lines["questions"], f'the "{lang}" questions must be a list with at least one question (- ...)')
+        ok = False
+        questions = LineList()
+    else:
+        for item, item_line in zip(questions, questions.item_lines):
+            if isinstance(item, bool):
+                add(item_line, f'this "{lang}" question was read as true/false; put it in quotes')
+                ok = False
+            elif not _str(item):
+                add(item_line, f'this "{lang}" question is empty or is not text; put it in quotes')
+                ok = False
+    keywords = block.get("keywords", LineList())
+    if isinstance(keywords, list):  # numbers such as 1966 are fine as keywords
+        keywords = [str(k) if isinstance(k, (int, float)) and not isinstance(k, bool) else k for k in keywords]
+    if not isinstance(keywords, list) or not all(_str(k) for k in keywords):
+        add(block.key_lines.get("keywords", line), f'the "{lang}" keywords must be a list of words in [ ] (quote words like "no")')
+        ok = False
+    if not ok:
+        return None
+    return LangText(
+        answer=answer.strip(),
+        questions=tuple(q.strip() for q in questions),
+        keywords=tuple(k.strip() for k in keywords),
+        answer_line=answer_line,
+        question_lines=tuple(questions.item_lines),
+    )

@@ -1,0 +1,255 @@
+"""Rank knowledge-base entries for a question. Pure: no Telegram, no I/O.
+
+Whole-string similarity fails on these questions (see the project notes), so the matcher scores
+*words*:
+
+1. the question is folded and its informal abbreviations expanded (``bot.normalize``);
+2. words the knowledge base has never seen are corrected to the closest known word with
+   rapidfuzz (``process.cdist`` over the vocabulary, typo tolerance by word length);
+3. phrases from ``knowledge/synonyms.yaml`` become shared concepts ("permiso humanitario",
+   "parol", "paròl" -> ``@parole``), so the three languages' questions help each other;
+4. stopwords go, the remaining words are cut to a short stem (``STEM``) so that "cancelaron",
+   "cancelado" and "cancelled" meet;
+5. each entry is scored on two things, both weighted by how informative each word is (IDF):
+   *coverage*, the share of the question's weight that the entry knows, which drops when the
+   question brings informative words the entry does not cover (how out-of-scope questions give
+   themselves away), and the cosine similarity to the entry's single closest question;
+6. the best few entries are re-scored with rapidfuzz ``token_set_ratio`` (``process.cdist``)
+   against their questions, which rewards near-identical wording.
+
+The result is a list of ``Candidate(entry_id, score)`` with score 0-100; ``bot.policy`` decides
+what to do with it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from bot.knowledge import KnowledgeBase
+from bot.lexicon import GREETINGS, STOPWORDS, THANKS
+from bot.normalize import expand, fold
+
+#: Words are cut to this many characters after synonyms are applied (a light stemmer).
+STEM = 6
+#: Keywords count as this many question occurrences of their words.
+KEYWORD_WEIGHT = 2
+#: Coverage saturation: an entry that has a word once gets 1/(1+K) of its weight... and more
+#: occurrences approach 1.
+SATURATION = 0.5
+#: Weight of a query word unknown to the whole knowledge base, as a share of the highest IDF.
+UNKNOWN_WEIGHT = 0.45
+#: Mix of the three scores (coverage, closest question, rapidfuzz re-score); they sum to 1.
+W_COVERAGE, W_QUESTION, W_FUZZY = 0.45, 0.40, 0.15
+#: How many entries the rapidfuzz re-score looks at.
+RERANK = 6
+#: Minimum rapidfuzz ``ratio`` for correcting a typo, by word length.
+_TYPO_CUTOFF = ((8, 80.0), (6, 83.0), (5, 85.0))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the matcher understood of a question (useful for debugging and reports)."""
+
+    terms: tuple[str, ...]
+    smalltalk: str | None  # "greeting" | "thanks" | None
+
+
+def _typo_cutoff(word: str) -> float | None:
+    for length, cutoff in _TYPO_CUTOFF:
+        if len(word) >= length:
+            return cutoff
+    return None
+
+
+class Matcher:
+    """Index of one knowledge base. Build once (at load or reload), then call ``rank``."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._phrases: dict[tuple[str, ...], str] = {}
+        for concept, words in kb.synonyms.items():
+            for phrase in words:
+                key = tuple(fold(phrase).split())
+                if key:
+                    self._phrases[key] = "@" + concept
+        self._max_phrase = max((len(k) for k in self._phrases), default=1)
+
+        vocab: set[str] = set()
+        for key in self._phrases:
+            vocab.update(key)
+        for entry in kb:
+            for text in entry.texts.values():
+                for item in (*text.questions, *text.keywords):
+                    vocab.update(fold(item).split())
+        self._vocab = sorted(w for w in vocab if not w.isdigit())
+        self._vocab_set = frozenset(self._vocab)
+
+        # Entries' documents (all languages pooled) and single questions, as term lists.
+        self.entry_ids = [e.id for e in kb]
+        doc_terms: list[Counter[str]] = []
+        question_terms: list[set[str]] = []
+        question_text: list[str] = []
+        question_entry: list[int] = []
+        for index, entry in enumerate(kb):
+            counts: Counter[str] = Counter()
+            for lang, text in entry.texts.items():
+                for question in text.questions:
+                    terms = self._terms(question, lang, correct=False)
+                    counts.update(set(terms))
+                    question_terms.append(set(terms))
+                    question_text.append(fold(question))
+                    question_entry.append(index)
+                for keyword in text.keywords:
+                    for term in set(self._terms(keyword, lang, correct=False)):
+                        counts[term] += KEYWORD_WEIGHT
+            doc_terms.append(counts)
+
+        n = len(doc_terms)
+        df: Counter[str] = Counter()
+        for counts in doc_terms:
+            df.update(counts.keys())
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._unknown = UNKNOWN_WEIGHT * max(self._idf.values(), default=1.0)
+
+        # Postings: term -> (entry indices, saturated frequency) and (question indices).
+        entry_post: dict[str, tuple[list[int], list[float]]] = {}
+        for index, counts in enumerate(doc_terms):
+            for term, tf in counts.items():
+                ids, sats = entry_post.setdefault(term, ([], []))
+                ids.append(index)
+                sats.append(tf / (tf + SATURATION))
+        self._entry_post = {t: (np.array(i, dtype=np.int32), np.array(s)) for t, (i, s) in entry_post.items()}
+        q_post: dict[str, list[int]] = {}
+        for qi, terms in enumerate(question_terms):
+            for term in terms:
+                q_post.setdefault(term, []).append(qi)
+        self._q_post = {t: np.array(v, dtype=np.int32) for t, v in q_post.items()}
+        self._q_norm = np.array([math.sqrt(sum(self._idf[t] ** 2 for t in terms)) or 1.0 for terms in question_terms])
+        self._q_entry = np.array(question_entry, dtype=np.int32)
+        self._q_text = question_text
+        # questions are stored entry by entry: where each entry's questions start
+        self._q_start = np.searchsorted(self._q_entry, np.arange(n)) if n else np.array([], dtype=np.int64)
+        self._has_questions = np.bincount(self._q_entry, minlength=n) > 0 if n else np.array([], dtype=bool)
+
+    # -- analysis ---------------------------------------------------------------------------
+
+    def _correct(self, words: list[str], lang: str) -> list[str]:
+        """Replace unknown words by the closest known word when rapidfuzz is sure enough."""
+        stop = STOPWORDS.get(lang, frozenset())
+        todo = [i for i, w in enumerate(words) if w not in self._vocab_set and w not in stop and not w.isdigit() and _typo_cutoff(w)]
+        if not todo or not self._vocab:
+            return words
+        queries = [words[i] for i in todo]
+        scores = process.cdist(queries, self._vocab, scorer=fuzz.ratio, score_cutoff=min(c for _, c in _TYPO_CUTOFF), workers=1)
+        fixed = list(words)
+        for row, i in enumerate(todo):
+            best = int(scores[row].argmax())
+            if scores[row, best] >= (_typo_cutoff(words[i]) or 101):
+                fixed[i] = self._vocab[best]
+        return fixed
+
+    def _terms(self, text: str, lang: str, correct: bool = True) -> list[str]:
+        words = expand(fold(text).split(), lang)
+        if correct:
+            words = self._correct(words, lang)
+        out: list[str] = []
+        stop = STOPWORDS.get(lang, frozenset())
+        i = 0
+        while i < len(words):
+            for size in range(min(self._max_phrase, len(words) - i), 0, -1):
+                concept = self._phrases.get(tuple(words[i : i + size]))
+                if concept:
+                    out.append(concept)
+                    i += size
+                    break
+            else:
+                word = words[i]
+                if word not in stop and len(word) > 1:
+                    out.append(word[:STEM])
+                i += 1
+        return out
+
+    def analyze(self, text: str, lang: str) -> Analysis:
+        terms = tuple(self._terms(text, lang))
+        words = set(expand(fold(text).split(), lang))
+        smalltalk = None
+        if words:
+            content = words - STOPWORDS.get(lang, frozenset())
+            polite = GREETINGS.get(lang, frozenset()) | THANKS.get(lang, frozenset())
+            if content <= polite:
+                thanks = THANKS.get(lang, frozenset())
+                smalltalk = "thanks" if content & thanks - GREETINGS.get(lang, frozenset()) else "greeting"
+        return Analysis(terms, smalltalk)
+
+    # -- ranking ----------------------------------------------------------------------------
+
+    def rank(self, text: str, lang: str, limit: int = 5) -> list[Candidate]:
+        """Entries best matching ``text`` (written in ``lang``), best first, score 0-100."""
+        terms = self._terms(text, lang)
+        return self.rank_terms(terms, fold(text), limit)
+
+    def rank_terms(self, terms: Sequence[str], folded: str, limit: int = 5) -> list[Candidate]:
+        n = len(self.entry_ids)
+        if not terms or n == 0:
+            return []
+        weights = {t: self._idf.get(t, self._unknown) for t in dict.fromkeys(terms)}
+        total = sum(weights.values())
+        coverage = np.zeros(n)
+        q_dot = np.zeros(len(self._q_entry))
+        for term, weight in weights.items():
+            post = self._entry_post.get(term)
+            if post is not None:
+                coverage[post[0]] += weight * post[1]
+                q_dot[self._q_post[term]] += weight * weight
+        if not coverage.any():
+            return []
+        coverage /= total
+        q_sim = q_dot / (self._q_norm * math.sqrt(sum(w * w for w in weights.values())))
+        best_question = np.zeros(n)
+        if len(q_sim):
+            best_question[self._has_questions] = np.maximum.reduceat(q_sim, self._q_start[self._has_questions])
+        lexical = (W_COVERAGE * coverage + W_QUESTION * best_question) / (W_COVERAGE + W_QUESTION)
+        top = _top(lexical, RERANK)
+        top = [i for i in top if lexical[i] > 0]
+        fuzzy = self._fuzzy(folded, top)
+        scored = [
+            (100.0 * ((W_COVERAGE + W_QUESTION) * lexical[i] + W_FUZZY * fuzzy[k]), i)
+            for k, i in enumerate(top)
+        ]
+        scored.sort(key=lambda pair: (-pair[0], self.entry_ids[pair[1]]))
+        return [Candidate(self.entry_ids[i], round(min(score, 100.0), 1)) for score, i in scored[:limit]]
+
+    def _fuzzy(self, folded: str, entries: Sequence[int]) -> list[float]:
+        """For each entry, rapidfuzz similarity (0-1) of the question to its closest question."""
+        if not folded or not entries:
+            return [0.0] * len(entries)
+        bounds = [0]
+        choices: list[str] = []
+        for index in entries:
+            stop = self._q_start[index + 1] if index + 1 < len(self._q_start) else len(self._q_entry)
+            choices.extend(self._q_text[self._q_start[index] : stop])
+            bounds.append(len(choices))
+        scores = process.cdist([folded], choices, scorer=fuzz.token_set_ratio, workers=1)[0]
+        return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in zip(bounds, bounds[1:])]
+
+
+def _top(values: np.ndarray, k: int) -> list[int]:
+    if len(values) <= k:
+        return [int(i) for i in np.argsort(-values)]
+    part = np.argpartition(-values, k)[:k]
+    return [int(i) for i in part[np.argsort(-values[part])]]
+
+
+__all__ = ["Analysis", "Candidate", "Matcher"]

@@ -1,0 +1,52 @@
+"""From ranked candidates to a decision: answer, suggest or escalate.
+
+All thresholds live here. They were tuned on the development set (``python -m bot eval``) so
+that a wrong answer given with confidence stays rare: when the best entry is not clearly ahead
+of the others the bot suggests, and when nothing is good enough it hands over to a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.matching import Candidate
+
+Action = Literal["answer", "suggest", "escalate"]
+
+#: Answer only at or above this score ...
+ANSWER_SCORE = 45.0
+#: ... and only when the best entry leads the runner-up by at least this many points.
+ANSWER_MARGIN = 6.0
+#: Below this score nothing is suggested: the question goes to a person.
+SUGGEST_SCORE = 25.0
+#: Suggestions are the best two entries above SUGGEST_SCORE, plus a third within this many
+#: points of the best one.
+SUGGEST_WINDOW = 15.0
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    topic: str | None = None
+    score: float = 0.0
+    suggestions: tuple[str, ...] = field(default_factory=tuple)
+
+
+def decide(candidates: Sequence[Candidate]) -> Decision:
+    """Decide what to do with candidates sorted best first."""
+    if not candidates or candidates[0].score < SUGGEST_SCORE:
+        best = candidates[0].score if candidates else 0.0
+        return Decision("escalate", None, best)
+    best = candidates[0]
+    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+    if best.score >= ANSWER_SCORE and best.score - runner_up >= ANSWER_MARGIN:
+        return Decision("answer", best.entry_id, best.score)
+    close = [
+        c.entry_id
+        for rank, c in enumerate(candidates)
+        if c.score >= SUGGEST_SCORE and (rank < 2 or best.score - c.score <= SUGGEST_WINDOW)
+    ]
+    return Decision("suggest", None, best.score, tuple(close[:MAX_SUGGESTIONS]))

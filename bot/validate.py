@@ -1,0 +1,157 @@
+"""Content rules for the knowledge base, reported as ``file:line: message``.
+
+Every rule runs and every problem is collected (errors and warnings), so a maintainer sees all
+of them at once. Messages are written for people who do not read code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from rapidfuzz import fuzz, process
+
+from bot.langs import LANGS
+from bot.normalize import fold
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.knowledge import Entry
+
+#: Telegram refuses messages longer than this.
+TELEGRAM_LIMIT = 4096
+#: Answers longer than this are hard to read on a phone (warning).
+LONG_ANSWER = 1000
+#: A reviewed date older than this many days gets a warning.
+STALE_DAYS = 180
+#: Fewer questions than this per language gets a warning: the bot will rarely find the entry.
+MIN_QUESTIONS = 8
+#: Two questions of different entries this similar (rapidfuzz token_sort_ratio) get a warning.
+NEAR_DUPLICATE = 95.0
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+    level: str = "error"  # "error" | "warning"
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.level == "warning" else ""
+        return f"{self.file}:{self.line}: {prefix}{self.message}"
+
+
+def sort_problems(problems: Sequence[Problem]) -> list[Problem]:
+    return sorted(set(problems), key=lambda p: (p.file, p.line, p.level, p.message))
+
+
+def is_web_address(url: str) -> bool:
+    parsed = urlparse(url.strip())
+    return parsed.scheme in ("http", "https") and "." in parsed.netloc and " " not in url.strip()
+
+
+def check_entries(entries: Sequence[Entry], today: dt.date) -> list[Problem]:
+    """Rules that look at one entry's content or compare entries with each other."""
+    problems: list[Problem] = []
+    first_seen: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.id in first_seen:
+            other = first_seen[entry.id]
+            problems.append(Problem(entry.file, entry.lines.get("id", entry.line), f'the id "{entry.id}" is already used in {other.file}:{other.lines.get("id", other.line)}; every entry needs its own id'))
+        else:
+            first_seen[entry.id] = entry
+    for entry in entries:
+        problems.extend(_check_one(entry, first_seen, today))
+    problems.extend(_check_questions(entries))
+    return problems
+
+
+def _check_one(entry: Entry, ids: Mapping[str, Entry], today: dt.date) -> list[Problem]:
+    out: list[Problem] = []
+    line = entry.lines.get
+
+    def add(at: int, message: str, level: str = "error") -> None:
+        out.append(Problem(entry.file, at, message, level))
+
+    for lang in LANGS:
+        if lang not in entry.texts:
+            continue  # already reported as a missing field
+        text = entry.texts[lang]
+        size = len(text.answer)
+        if size > TELEGRAM_LIMIT:
+            add(text.answer_line, f'the "{lang}" answer has {size} characters; Telegram allows at most {TELEGRAM_LIMIT}. Shorten it or split it into a related entry')
+        elif size > LONG_ANSWER:
+            add(text.answer_line, f'the "{lang}" answer has {size} characters; more than {LONG_ANSWER} is hard to read on a phone', "warning")
+        if _TAG.search(text.answer):
+            add(text.answer_line, f'the "{lang}" answer contains an HTML tag such as <b>; answers are plain text (see knowledge/README.md)')
+        if len(text.questions) < MIN_QUESTIONS:
+            add(line(lang, entry.line), f'the "{lang}" part has only {len(text.questions)} questions; write at least {MIN_QUESTIONS} so people find this answer', "warning")
+    for rel in entry.related:
+        if rel not in ids:
+            add(line("related", entry.line), f'related names "{rel}", but no entry has that id')
+        elif rel == entry.id:
+            add(line("related", entry.line), "related names the entry itself")
+    if entry.reviewed > today:
+        add(line("reviewed", entry.line), f"the reviewed date {entry.reviewed.isoformat()} is in the future (today is {today.isoformat()})")
+    elif (today - entry.reviewed).days > STALE_DAYS:
+        add(line("reviewed", entry.line), f"reviewed {entry.reviewed.isoformat()}, more than {STALE_DAYS} days ago: check the answer against its sources and update the date", "warning")
+    return out
+
+
+def _check_questions(entries: Sequence[Entry]) -> list[Problem]:
+    """The same question under two entries is an error; nearly the same is a warning."""
+    out: list[Problem] = []
+    for lang in LANGS:
+        folded: list[str] = []
+        where: list[tuple[Entry, int]] = []
+        owner: dict[str, tuple[Entry, int]] = {}
+        for entry in entries:
+            text = entry.texts.get(lang)
+            if text is None:
+                continue
+            for question, qline in zip(text.questions, text.question_lines):
+                key = fold(question)
+                if key in owner and owner[key][0].id != entry.id:
+                    other, other_line = owner[key]
+                    out.append(Problem(entry.file, qline, f'the question "{question}" is also in {other.file}:{other_line} ({other.id}); the bot cannot tell the two entries apart, keep it in one'))
+                    continue
+                owner.setdefault(key, (entry, qline))
+                folded.append(key)
+                where.append((entry, qline))
+        if len(folded) < 2:
+            continue
+        scores = process.cdist(folded, folded, scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_DUPLICATE, workers=1)
+        reported: set[tuple[str, str]] = set()
+        for i, j in zip(*scores.nonzero()):
+            if i >= j or folded[i] == folded[j]:
+                continue
+            (a, aline), (b, bline) = where[i], where[j]
+            if a.id == b.id or (b.id, a.id) in reported:
+                continue
+            reported.add((a.id, b.id))
+            out.append(Problem(b.file, bline, f'this "{lang}" question is almost the same as one in {a.file}:{aline} ({a.id}); the bot may hesitate between the two entries, make them clearly different', "warning"))
+    return out
+
+
+def check_synonyms(groups: Mapping[str, Sequence[str]], lines: Mapping[str, int], label: str) -> list[Problem]:
+    out: list[Problem] = []
+    seen: dict[str, str] = {}
+    for concept, words in groups.items():
+        at = lines.get(concept, 1)
+        if not ID_PATTERN.match(concept.replace("_", "-")):
+            out.append(Problem(label, at, f'the group name "{concept}" must be lowercase letters, digits and "-" or "_"'))
+        for word in words:
+            key = fold(word)
+            if not key:
+                out.append(Problem(label, at, f'"{word}" in group "{concept}" has no letters or digits'))
+            elif key in seen and seen[key] != concept:
+                out.append(Problem(label, at, f'"{word}" is in two groups ("{seen[key]}" and "{concept}"); keep it in one'))
+            seen.setdefault(key, concept)
+    return out

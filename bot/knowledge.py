@@ -22,7 +22,7 @@ CATEGORIES = ("closure", "scams", "alternatives", "bot")
 SYNONYMS_FILE = "synonyms.yaml"
 ENTRY_FIELDS = {"id", "category", "reviewed", "urgent", "sources", "related", *LANGS}
 REQUIRED_FIELDS = ("id", "category", "reviewed", "sources", *LANGS)
-LANG_FIELDS = {"answer", "questions", "keywords"}
+LANG_FIELDS = {"title", "answer", "questions", "keywords"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,8 @@ class LangText:
     answer: str
     questions: tuple[str, ...]
     keywords: tuple[str, ...] = ()
+    #: short name of the topic for buttons and menus ("El programa CHNV terminó")
+    title: str = ""
     #: Line numbers of the answer and of each question, for messages.
     answer_line: int = 0
     question_lines: tuple[int, ...] = ()
@@ -271,7 +273,7 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
     ok = True
     for key in block:
         if key not in LANG_FIELDS:
-            add(block.key_lines[key], f'unknown field "{key}" in the "{lang}" part (allowed: answer, questions, keywords)')
+            add(block.key_lines[key], f'unknown field "{key}" in the "{lang}" part (allowed: title, answer, questions, keywords)')
             ok = False
     answer = block.get("answer")
     answer_line = block.value_lines.get("answer", line)
@@ -307,9 +309,14 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
     if not isinstance(keywords, list) or not all(_str(k) for k in keywords):
         add(block.key_lines.get("keywords", line), f'the "{lang}" keywords must be a list of words in [ ] (quote words like "no")')
         ok = False
+    title = block.get("title", "")
+    if "title" in block and not (_str(title) and len(title) <= 60):
+        add(block.value_lines["title"], f'the "{lang}" title must be a short text (at most 60 characters) for buttons')
+        ok = False
     if not ok:
         return None
     return LangText(
+        title=title.strip(),
         answer=answer.strip(),
         questions=tuple(q.strip() for q in questions),
         keywords=tuple(k.strip() for k in keywords),

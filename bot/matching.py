@@ -36,16 +36,20 @@ from bot.lexicon import GREETINGS, STOPWORDS, THANKS
 from bot.normalize import expand, fold
 
 #: Words are cut to this many characters after synonyms are applied (a light stemmer).
-STEM = 6
+STEM = 5
 #: Keywords count as this many question occurrences of their words.
 KEYWORD_WEIGHT = 2
+#: Words of the answer itself count as this many occurrences (answers use words questions miss).
+ANSWER_WEIGHT = 0.3
 #: Coverage saturation: an entry that has a word once gets 1/(1+K) of its weight... and more
 #: occurrences approach 1.
 SATURATION = 0.5
 #: Weight of a query word unknown to the whole knowledge base, as a share of the highest IDF.
-UNKNOWN_WEIGHT = 0.45
+UNKNOWN_WEIGHT = 0.6
 #: Mix of the three scores (coverage, closest question, rapidfuzz re-score); they sum to 1.
-W_COVERAGE, W_QUESTION, W_FUZZY = 0.45, 0.40, 0.15
+W_COVERAGE, W_QUESTION, W_FUZZY = 0.30, 0.10, 0.60
+#: rapidfuzz scorer comparing the analysed question with each analysed curated question.
+FUZZY_SCORER = fuzz.token_set_ratio
 #: How many entries the rapidfuzz re-score looks at.
 RERANK = 6
 #: Minimum rapidfuzz ``ratio`` for correcting a typo, by word length.
@@ -56,6 +60,10 @@ _TYPO_CUTOFF = ((8, 80.0), (6, 83.0), (5, 85.0))
 class Candidate:
     entry_id: str
     score: float
+    #: the parts of the score (0-1 each), for reports and tuning
+    coverage: float = 0.0
+    question: float = 0.0
+    fuzzy: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,9 @@ class Matcher:
                 for keyword in text.keywords:
                     for term in set(self._terms(keyword, lang, correct=False)):
                         counts[term] += KEYWORD_WEIGHT
+                if ANSWER_WEIGHT:
+                    for term in set(self._terms(text.answer, lang, correct=False)):
+                        counts[term] += ANSWER_WEIGHT
             doc_terms.append(counts)
 
         n = len(doc_terms)
@@ -197,8 +208,7 @@ class Matcher:
 
     def rank(self, text: str, lang: str, limit: int = 5) -> list[Candidate]:
         """Entries best matching ``text`` (written in ``lang``), best first, score 0-100."""
-        terms = self._terms(text, lang)
-        return self.rank_terms(terms, fold(text), limit)
+        return self.rank_terms(self._terms(text, lang), fold(text), limit)
 
     def rank_terms(self, terms: Sequence[str], folded: str, limit: int = 5) -> list[Candidate]:
         n = len(self.entry_ids)
@@ -212,7 +222,9 @@ class Matcher:
             post = self._entry_post.get(term)
             if post is not None:
                 coverage[post[0]] += weight * post[1]
-                q_dot[self._q_post[term]] += weight * weight
+            q_post = self._q_post.get(term)
+            if q_post is not None:
+                q_dot[q_post] += weight * weight
         if not coverage.any():
             return []
         coverage /= total
@@ -220,16 +232,22 @@ class Matcher:
         best_question = np.zeros(n)
         if len(q_sim):
             best_question[self._has_questions] = np.maximum.reduceat(q_sim, self._q_start[self._has_questions])
-        lexical = (W_COVERAGE * coverage + W_QUESTION * best_question) / (W_COVERAGE + W_QUESTION)
+        lexical = W_COVERAGE * coverage + W_QUESTION * best_question
         top = _top(lexical, RERANK)
         top = [i for i in top if lexical[i] > 0]
         fuzzy = self._fuzzy(folded, top)
         scored = [
-            (100.0 * ((W_COVERAGE + W_QUESTION) * lexical[i] + W_FUZZY * fuzzy[k]), i)
+            Candidate(
+                self.entry_ids[i],
+                round(min(100.0 * (W_COVERAGE * coverage[i] + W_QUESTION * best_question[i] + W_FUZZY * fuzzy[k]), 100.0), 1),
+                float(coverage[i]),
+                float(best_question[i]),
+                fuzzy[k],
+            )
             for k, i in enumerate(top)
         ]
-        scored.sort(key=lambda pair: (-pair[0], self.entry_ids[pair[1]]))
-        return [Candidate(self.entry_ids[i], round(min(score, 100.0), 1)) for score, i in scored[:limit]]
+        scored.sort(key=lambda c: (-c.score, c.entry_id))
+        return scored[:limit]
 
     def _fuzzy(self, folded: str, entries: Sequence[int]) -> list[float]:
         """For each entry, rapidfuzz similarity (0-1) of the question to its closest question."""
@@ -241,7 +259,7 @@ class Matcher:
             stop = self._q_start[index + 1] if index + 1 < len(self._q_start) else len(self._q_entry)
             choices.extend(self._q_text[self._q_start[index] : stop])
             bounds.append(len(choices))
-        scores = process.cdist([folded], choices, scorer=fuzz.token_set_ratio, workers=1)[0]
+        scores = process.cdist([folded], choices, scorer=FUZZY_SCORER, workers=1)[0]
         return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in zip(bounds, bounds[1:])]
 
 

@@ -1,0 +1,57 @@
+"""The knowledge base must keep meeting its acceptance targets on the development set.
+
+Runs ``python -m bot eval``'s logic on ``../shared/eval/dev.jsonl`` (next to the repository) and
+fails when any language drops below a target, so a knowledge-base edit cannot silently make
+matching worse. Also checks that the real knowledge base validates with no warnings and covers
+every topic in ``../shared/topics.yaml``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import knowledge
+from bot.conversation import Engine
+from bot.evaluation import TARGETS, evaluate, read_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+TOPICS = ROOT.parent / "shared" / "topics.yaml"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    result = knowledge.load(ROOT / "knowledge")
+    assert result.kb is not None, "\n".join(map(str, result.errors))
+    return Engine(result.kb)
+
+
+def test_real_knowledge_base_has_no_errors_or_warnings():
+    result = knowledge.load(ROOT / "knowledge")
+    assert [str(p) for p in result.problems] == []
+
+
+@pytest.mark.skipif(not TOPICS.exists(), reason="shared/topics.yaml is not next to the repository")
+def test_every_topic_has_an_entry_in_three_languages(engine: Engine):
+    topics = yaml.safe_load(TOPICS.read_text(encoding="utf-8"))
+    wanted = {topic_id for group in topics.values() for topic_id in group}
+    assert len(wanted) == 27
+    missing = sorted(wanted - {e.id for e in engine.kb})
+    assert missing == []
+    for entry in engine.kb:
+        assert set(entry.texts) == {"es", "ht", "en"}, entry.id
+
+
+@pytest.mark.skipif(not DEV_SET.exists(), reason="shared/eval/dev.jsonl is not next to the repository")
+def test_development_set_meets_every_target(engine: Engine):
+    records = read_jsonl(DEV_SET.read_text(encoding="utf-8").splitlines())
+    report = evaluate(engine, records)
+    assert set(report.tallies) >= {"es", "ht", "en"}
+    assert report.failures() == [], report.table()
+    for lang in ("es", "ht", "en"):
+        rates = report.tallies[lang].rates()
+        assert rates["correct"] >= TARGETS["correct"][1]
+        assert rates["wrong"] <= TARGETS["wrong"][1]

@@ -20,6 +20,7 @@ from bot.yamlload import LineDict, LineList, load_yaml
 
 CATEGORIES = ("closure", "scams", "alternatives", "bot")
 SYNONYMS_FILE = "synonyms.yaml"
+SCAM_PATTERNS_FILE = "scam-patterns.yaml"
 ENTRY_FIELDS = {"id", "category", "reviewed", "urgent", "sources", "related", *LANGS}
 REQUIRED_FIELDS = ("id", "category", "reviewed", "sources", *LANGS)
 LANG_FIELDS = {"title", "answer", "questions", "keywords"}
@@ -132,6 +133,8 @@ def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
         if path.name == SYNONYMS_FILE and path.parent == root:
             synonyms, synonym_lines = _parse_synonyms(parsed.data, label, problems)
             continue
+        if path.name == SCAM_PATTERNS_FILE and path.parent == root:
+            continue  # read by bot.scamradar
         entry = _parse_entry(parsed.data, label, path, root, problems)
         if entry is not None:
             entries.append(entry)

@@ -47,9 +47,11 @@ SATURATION = 0.5
 #: Weight of a query word unknown to the whole knowledge base, as a share of the highest IDF.
 UNKNOWN_WEIGHT = 0.6
 #: Mix of the three scores (coverage, closest question, rapidfuzz re-score); they sum to 1.
-W_COVERAGE, W_QUESTION, W_FUZZY = 0.30, 0.10, 0.60
-#: rapidfuzz scorer comparing the analysed question with each analysed curated question.
-FUZZY_SCORER = fuzz.token_set_ratio
+W_COVERAGE, W_QUESTION, W_FUZZY = 0.20, 0.10, 0.70
+#: rapidfuzz scorers (averaged) comparing the folded question with each curated question:
+#: token_set_ratio forgives extra words, token_sort_ratio keeps a short curated question that
+#: happens to be contained in a long message from scoring 100.
+FUZZY_SCORERS = (fuzz.token_set_ratio, fuzz.token_set_ratio, fuzz.token_sort_ratio)
 #: How many entries the rapidfuzz re-score looks at.
 RERANK = 6
 #: Minimum rapidfuzz ``ratio`` for correcting a typo, by word length.
@@ -110,8 +112,10 @@ class Matcher:
         question_terms: list[set[str]] = []
         question_text: list[str] = []
         question_entry: list[int] = []
+        answer_terms: list[set[str]] = []
         for index, entry in enumerate(kb):
             counts: Counter[str] = Counter()
+            in_answers: set[str] = set()
             for lang, text in entry.texts.items():
                 for question in text.questions:
                     terms = self._terms(question, lang, correct=False)
@@ -122,10 +126,9 @@ class Matcher:
                 for keyword in text.keywords:
                     for term in set(self._terms(keyword, lang, correct=False)):
                         counts[term] += KEYWORD_WEIGHT
-                if ANSWER_WEIGHT:
-                    for term in set(self._terms(text.answer, lang, correct=False)):
-                        counts[term] += ANSWER_WEIGHT
+                in_answers.update(self._terms(text.answer, lang, correct=False))
             doc_terms.append(counts)
+            answer_terms.append(in_answers)
 
         n = len(doc_terms)
         df: Counter[str] = Counter()
@@ -133,6 +136,11 @@ class Matcher:
             df.update(counts.keys())
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._unknown = UNKNOWN_WEIGHT * max(self._idf.values(), default=1.0)
+        # Answer words help coverage a little, but do not change how informative a word is.
+        for counts, in_answers in zip(doc_terms, answer_terms):
+            for term in in_answers:
+                if term in self._idf:
+                    counts[term] += ANSWER_WEIGHT
 
         # Postings: term -> (entry indices, saturated frequency) and (question indices).
         entry_post: dict[str, tuple[list[int], list[float]]] = {}
@@ -259,7 +267,7 @@ class Matcher:
             stop = self._q_start[index + 1] if index + 1 < len(self._q_start) else len(self._q_entry)
             choices.extend(self._q_text[self._q_start[index] : stop])
             bounds.append(len(choices))
-        scores = process.cdist([folded], choices, scorer=FUZZY_SCORER, workers=1)[0]
+        scores = sum(process.cdist([folded], choices, scorer=scorer, workers=1)[0] for scorer in FUZZY_SCORERS) / len(FUZZY_SCORERS)
         return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in zip(bounds, bounds[1:])]
 
 

@@ -18,8 +18,19 @@ MAX_TEXT = 2000
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 # "I-134A", "i 134 a", "I134-A" -> "i134a"; "A-123" kept as "a123" (form and A-numbers).
-_FORM = re.compile(r"\b([a-z])[\s\-.]?(\d{2,3})[\s\-]?([a-z])?\b")
+# Runs after punctuation became spaces. A suffix letter is only taken when it really follows
+# ("i 134 de" stays "i134 de", not "i134de"); after a space only "a"/"b" count as a suffix,
+# so "el I-134 y el I-94" keeps its "y".
+# Only "i" (USCIS forms) and visa letters are joined, so "y 20 personas" and "a 30 dias" stay.
+_FORM = re.compile(r"\b(i) ?(\d{2,3})(?:([a-z])| ([ab]))?\b|\b([hfjl]) ?(\d{1,2}[ab]?)\b")
 _REPEAT = re.compile(r"([a-z])\1{2,}")  # "holaaaa" -> "holaa", "pleeease" -> "pleease"
+_MONEY = re.compile(r"(?:us)?\$\s?(\d[\d.,]*)|(\d[\d.,]*)\s?\$")  # "$300", "300$" -> "300 usd"
+
+
+def _join_form(m: re.Match[str]) -> str:
+    if m.group(1):
+        return m.group(1) + m.group(2) + (m.group(3) or m.group(4) or "")
+    return m.group(5) + m.group(6)
 
 
 def strip_accents(text: str) -> str:
@@ -31,8 +42,9 @@ def strip_accents(text: str) -> str:
 def fold(text: str) -> str:
     """Casefold, strip accents, drop punctuation and emoji, collapse white space."""
     text = strip_accents(text[:MAX_TEXT].casefold())
-    text = _FORM.sub(lambda m: m.group(1) + m.group(2) + (m.group(3) or ""), text)
+    text = _MONEY.sub(lambda m: f" {m.group(1) or m.group(2)} usd ", text)
     text = _NON_WORD.sub(" ", text)
+    text = _FORM.sub(_join_form, text)
     text = _REPEAT.sub(r"\1\1", text)
     return " ".join(text.split())
 

@@ -18,7 +18,7 @@ Action = Literal["answer", "suggest", "escalate"]
 #: Answer only at or above this score ...
 ANSWER_SCORE = 60.0
 #: ... and only when the best entry leads the runner-up by at least this many points.
-ANSWER_MARGIN = 4.0
+ANSWER_MARGIN = 3.0
 #: Below this score nothing is suggested: the question goes to a person.
 SUGGEST_SCORE = 35.0
 #: Suggestions are the best two entries above SUGGEST_SCORE, plus a third within this many

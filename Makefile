@@ -1,0 +1,63 @@
+# Maintainers' shortcuts. `make help` lists them. Running the bot in production:
+# deploy/README.md.
+#
+# Everything runs with the virtual environment in $(VENV) (create it with `make install`);
+# use another one with  make test VENV=/path/to/venv
+
+VENV ?= .venv
+PYTHON ?= python3
+PY ?= $(VENV)/bin/python
+PYBABEL ?= $(VENV)/bin/pybabel
+# Labelled questions for `make eval` (kept outside the repository, see knowledge/README.md).
+EVAL_FILE ?= ../shared/eval/dev.jsonl
+
+.DEFAULT_GOAL := help
+.PHONY: help install check chat eval test run bench \
+        texts-extract texts-update texts-compile texts-check
+
+help: ## list the targets
+	@echo "Usage: make TARGET   (VENV=$(VENV))"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+install: ## create the virtual environment and install the bot with its test tools
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -e '.[test]'
+
+check: ## validate the knowledge base (exit 1 on errors)
+	$(PY) -m bot check knowledge
+
+chat: ## talk to the bot in the terminal, without Telegram
+	$(PY) -m bot chat
+
+eval: ## measure matching on labelled questions (EVAL_FILE, default ../shared/eval/dev.jsonl)
+	@if [ -f "$(EVAL_FILE)" ]; then \
+	  $(PY) -m bot eval "$(EVAL_FILE)"; \
+	else \
+	  echo "No evaluation file at $(EVAL_FILE)." >&2; \
+	  echo "The labelled questions live outside the repository (shared/eval/dev.jsonl next to it)." >&2; \
+	  echo "Point to your copy with: make eval EVAL_FILE=path/to/dev.jsonl" >&2; \
+	  exit 1; \
+	fi
+
+test: ## run the test suite
+	$(PY) -m pytest -q
+
+run: ## run the Telegram bot with long polling (needs TELEGRAM_BOT_TOKEN etc. in the environment)
+	$(PY) -m bot run
+
+texts-extract: ## collect the bot's texts from the code into locales/messages.pot
+	$(PYBABEL) extract -F babel.cfg --no-default-keywords -k _:2 --omit-header --sort-by-file -o locales/messages.pot bot
+
+texts-update: ## merge locales/messages.pot into every locales/<lang>/LC_MESSAGES/bot.po
+	$(PYBABEL) update -D bot -i locales/messages.pot -d locales
+
+texts-compile: ## compile the .po catalogs into .mo files
+	$(PYBABEL) compile -D bot -d locales
+
+texts-check: ## fail if the .po catalogs are not up to date with locales/messages.pot
+	$(PYBABEL) update --check -D bot -i locales/messages.pot -d locales
+
+bench: ## run the matching and bot benchmarks
+	$(PY) benchmarks/bench_matching.py
+	$(PY) benchmarks/bench_bot.py

@@ -107,6 +107,35 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if (args.strict and failures) else 0
 
 
+def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import knowledge, translations
+
+    result = knowledge.load(settings.knowledge_dir)
+    if result.kb is None:
+        for problem in result.errors:
+            print(problem, file=sys.stderr)
+        return 1
+    if args.stamp:
+        entry_id, lang = args.stamp
+        entry = result.kb.get(entry_id)
+        if entry is None:
+            print(f"no entry with the id {entry_id!r}", file=sys.stderr)
+            return 2
+        langs = [l for l in LANGS if l != entry.source_lang] if lang == "all" else [lang]
+        for code in langs:
+            if code not in LANGS or not translations.stamp(entry, code):
+                print(f"{code!r} is not a translation of {entry_id} (its source language is {entry.source_lang})", file=sys.stderr)
+                return 2
+            print(f"{entry_id} {code}: marked as translated from the current {entry.source_lang} answer")
+        return 0
+    found = translations.stale(result.kb)
+    for item in found:
+        why = "source answer changed since translation" if item.reason == "changed" else "never marked as reviewed"
+        print(f"{item.file}:{item.line}: {item.entry_id} [{item.lang}] from [{item.source_lang}]: {why}")
+    print(f"{len(found)} translation(s) need review." if found else "All translations are up to date.")
+    return 1 if (found and args.strict) else 0
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat import run_chat
 
@@ -153,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", parents=[common], help="validate the knowledge base (exit 1 on errors)")
     check.add_argument("directory", nargs="?")
     check.set_defaults(func=cmd_check)
+
+    tr = sub.add_parser("translations", parents=[common], help="list translations made from an older source answer")
+    tr.add_argument("--stamp", nargs=2, metavar=("ENTRY", "LANG"), help="mark ENTRY's LANG (or 'all') as reviewed against the current source answer")
+    tr.add_argument("--strict", action="store_true", help="exit 1 when a translation needs review")
+    tr.set_defaults(func=cmd_translations)
 
     ev = sub.add_parser("eval", parents=[common], help="measure matching on a labelled JSON-lines file")
     ev.add_argument("file")

@@ -14,7 +14,6 @@ from bot.knowledge import KnowledgeBase
 from bot.langs import DEFAULT_LANG, LANGS, Lang
 from bot.language import LanguageDetector
 from bot.matching import Candidate, Matcher
-from bot.normalize import fold
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class Engine:
         corpus: dict[str, list[str]] = {lang: [] for lang in LANGS}
         for entry in kb:
             for lang, text in entry.texts.items():
-                corpus[lang].extend((*text.questions, *text.keywords, text.answer))
+                corpus[lang].extend((*text.questions, *text.keywords, text.all_text))
         self.detector = LanguageDetector(corpus)
 
     def detect(self, text: str, hints: Sequence[str | None] = ()) -> tuple[Lang, bool]:
@@ -75,7 +74,7 @@ class Engine:
         if analysis.smalltalk:
             message = _(reply_lang, "You're welcome! Ask me anything else about parole, scams or your options.") if analysis.smalltalk == "thanks" else _(reply_lang, "Hello! Write your question in your own words, or pick a topic.")
             return Reply(text, reply_lang, "answer", None, 100.0, (), message, analysis.smalltalk, lang_confident=confident)
-        candidates = self.matcher.rank_terms(analysis.terms, fold(text))
+        candidates = self.matcher.rank_terms(analysis.terms, self.matcher.fuzzy_text(text, reply_lang))
         decision = policy.decide(candidates)
         answer = None
         urgent = False

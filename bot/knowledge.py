@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +20,16 @@ from bot.validate import Problem
 from bot.yamlload import LineDict, LineList, load_yaml
 
 CATEGORIES = ("closure", "scams", "alternatives", "bot")
+DEFAULT_SOURCE_LANG = "es"
 SYNONYMS_FILE = "synonyms.yaml"
 SCAM_PATTERNS_FILE = "scam-patterns.yaml"
-ENTRY_FIELDS = {"id", "category", "reviewed", "urgent", "sources", "related", *LANGS}
+OUT_OF_SCOPE_FILE = "out-of-scope.yaml"
+#: Reserved id of the off-topic examples (``out-of-scope.yaml``) inside the matcher.
+OUT_OF_SCOPE = "out-of-scope"
+ENTRY_FIELDS = {"id", "category", "reviewed", "urgent", "sources", "related", "source_lang", *LANGS}
 REQUIRED_FIELDS = ("id", "category", "reviewed", "sources", *LANGS)
-LANG_FIELDS = {"title", "answer", "questions", "keywords"}
+LANG_FIELDS = {"title", "answer", "questions", "keywords", "translated_from"}
+VARIANT_FIELDS = {"text", "effective_from", "effective_until"}
 
 
 @dataclass(frozen=True)
@@ -33,15 +39,55 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Variant:
+    """One dated version of an answer: in force from ``effective_from`` (inclusive, None = always
+    before) until ``effective_until`` (exclusive, None = from then on)."""
+
+    text: str
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    line: int = 0
+
+    def in_force(self, day: dt.date) -> bool:
+        return (self.effective_from is None or self.effective_from <= day) and (
+            self.effective_until is None or day < self.effective_until
+        )
+
+
+@dataclass(frozen=True)
 class LangText:
-    answer: str
+    variants: tuple[Variant, ...]
     questions: tuple[str, ...]
     keywords: tuple[str, ...] = ()
     #: short name of the topic for buttons and menus ("El programa CHNV terminó")
     title: str = ""
+    #: fingerprint of the source-language answer this translation was made from
+    translated_from: str = ""
     #: Line numbers of the answer and of each question, for messages.
     answer_line: int = 0
     question_lines: tuple[int, ...] = ()
+    translated_from_line: int = 0
+
+    def answer_on(self, day: dt.date) -> str:
+        """The answer text in force on ``day``."""
+        for variant in self.variants:
+            if variant.in_force(day):
+                return variant.text
+        return self.variants[-1].text
+
+    @property
+    def answer(self) -> str:
+        """The answer text in force today."""
+        return self.answer_on(dt.date.today())
+
+    @property
+    def all_text(self) -> str:
+        return "\n\n".join(v.text for v in self.variants)
+
+
+def fingerprint(text: str) -> str:
+    """Short fingerprint of an answer, recorded by translations (``translated_from``)."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
@@ -53,6 +99,8 @@ class Entry:
     texts: Mapping[str, LangText]
     related: tuple[str, ...] = ()
     urgent: bool = False
+    #: the language the other answers are translated from
+    source_lang: str = "es"
     file: str = ""
     line: int = 1
     #: Line of each top-level field, for messages.
@@ -60,6 +108,14 @@ class Entry:
 
     def text(self, lang: str) -> LangText:
         return self.texts[lang]
+
+    def stale_translations(self) -> list[str]:
+        """Languages whose answer was not (re)stamped from the current source-language answer."""
+        source = self.texts.get(self.source_lang)
+        if source is None:
+            return []
+        current = fingerprint(source.all_text)
+        return [lang for lang, text in self.texts.items() if lang != self.source_lang and text.translated_from != current]
 
 
 @dataclass(frozen=True)
@@ -69,6 +125,8 @@ class KnowledgeBase:
     synonyms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: short fingerprint of every file's content: changes whenever the knowledge base changes
     version: str = ""
+    #: language -> off-topic example questions the bot must not answer with an entry
+    out_of_scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
@@ -113,6 +171,7 @@ def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
     entries: list[Entry] = []
     synonyms: dict[str, tuple[str, ...]] = {}
     synonym_lines: dict[str, int] = {}
+    out_of_scope: dict[str, tuple[str, ...]] = {}
     digest = hashlib.sha256()
     files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
     for path in files:
@@ -135,6 +194,9 @@ def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
             continue
         if path.name == SCAM_PATTERNS_FILE and path.parent == root:
             continue  # read by bot.scamradar
+        if path.name == OUT_OF_SCOPE_FILE and path.parent == root:
+            out_of_scope = _parse_out_of_scope(parsed.data, label, problems)
+            continue
         entry = _parse_entry(parsed.data, label, path, root, problems)
         if entry is not None:
             entries.append(entry)
@@ -145,7 +207,10 @@ def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
     problems = validate.sort_problems(problems)
     if any(p.level == "error" for p in problems):
         return LoadResult(None, problems)
-    kb = KnowledgeBase(tuple(entries), synonyms, digest.hexdigest()[:12])
+    if any(e.id == OUT_OF_SCOPE for e in entries):
+        problems.append(Problem(next(e.file for e in entries if e.id == OUT_OF_SCOPE), 1, f'the id "{OUT_OF_SCOPE}" is reserved for {OUT_OF_SCOPE_FILE}; choose another id'))
+        return LoadResult(None, validate.sort_problems(problems))
+    kb = KnowledgeBase(tuple(entries), synonyms, digest.hexdigest()[:12], out_of_scope)
     return LoadResult(kb, problems)
 
 
@@ -163,6 +228,23 @@ def _parse_synonyms(data: object, label: str, problems: list[Problem]) -> tuple[
         groups[str(concept)] = tuple(words)
         group_lines[str(concept)] = line
     return groups, group_lines
+
+
+def _parse_out_of_scope(data: object, label: str, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
+    if not isinstance(data, LineDict):
+        problems.append(Problem(label, 1, "out-of-scope.yaml must have es:, ht: and en: lists of questions"))
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for key, items in data.items():
+        line = data.key_lines[key]
+        if key not in LANGS:
+            problems.append(Problem(label, line, f'unknown language "{key}" (allowed: {", ".join(LANGS)})'))
+            continue
+        if not isinstance(items, LineList) or not all(_str(q) for q in items):
+            problems.append(Problem(label, line, f'the "{key}" part must be a list of questions (- ...); quote questions like "no"'))
+            continue
+        out[key] = tuple(q.strip() for q in items)
+    return out
 
 
 def _str(value: object) -> bool:
@@ -243,6 +325,11 @@ def _parse_entry(data: object, label: str, path: Path, root: Path, problems: lis
         ok = False
         related = []
 
+    source_lang = data.get("source_lang", DEFAULT_SOURCE_LANG)
+    if source_lang not in LANGS:
+        add(lines.get("source_lang", data.line), f'source_lang must be one of {", ".join(LANGS)} (the language the other answers are translated from)')
+        ok = False
+
     texts: dict[str, LangText] = {}
     for lang in LANGS:
         block = data.get(lang)
@@ -263,10 +350,47 @@ def _parse_entry(data: object, label: str, path: Path, root: Path, problems: lis
         texts=texts,
         related=tuple(related),
         urgent=urgent,
+        source_lang=source_lang,
         file=label,
         line=data.line,
         lines=dict(lines),
     )
+
+
+def _parse_variants(items: LineList, lang: str, add) -> list[Variant] | None:
+    """``answer:`` written as a list of dated variants (see knowledge/README.md)."""
+    out: list[Variant] = []
+    ok = True
+    for item, line in zip(items, items.item_lines):
+        if not isinstance(item, LineDict):
+            add(line, f'each "{lang}" answer variant needs text: and effective_from: and/or effective_until:')
+            ok = False
+            continue
+        for key in item:
+            if key not in VARIANT_FIELDS:
+                add(item.key_lines[key], f'unknown field "{key}" in a "{lang}" answer variant (allowed: text, effective_from, effective_until)')
+                ok = False
+        text = item.get("text")
+        if not _str(text):
+            add(item.value_lines.get("text", line), f'this "{lang}" answer variant has no text (put it in quotes if it is "no" or "yes")')
+            ok = False
+        dates = {}
+        for key in ("effective_from", "effective_until"):
+            value = item.get(key)
+            if value is not None and not (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+                add(item.value_lines[key], f'{key} must be a date written like 2026-12-01, not "{value}"')
+                ok = False
+                value = None
+            dates[key] = value
+        if dates["effective_from"] and dates["effective_until"] and dates["effective_from"] >= dates["effective_until"]:
+            add(line, f'this "{lang}" answer variant ends ({dates["effective_until"]}) before it starts ({dates["effective_from"]})')
+            ok = False
+        if ok:
+            out.append(Variant(text.strip(), dates["effective_from"], dates["effective_until"], item.value_lines.get("text", line)))
+    if not items:
+        add(items.line, f'the "{lang}" answer list is empty')
+        ok = False
+    return out if ok else None
 
 
 def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
@@ -280,15 +404,22 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
             ok = False
     answer = block.get("answer")
     answer_line = block.value_lines.get("answer", line)
+    variants: list[Variant] = []
     if "answer" not in block:
         add(line, f'the "{lang}" part has no answer')
         ok = False
     elif isinstance(answer, bool):
         add(answer_line, f'the "{lang}" answer was read as true/false; put the text in quotes')
         ok = False
+    elif isinstance(answer, LineList):
+        parsed = _parse_variants(answer, lang, add)
+        ok = ok and parsed is not None
+        variants = parsed or []
     elif not _str(answer):
         add(answer_line, f'the "{lang}" answer is empty or is not text')
         ok = False
+    else:
+        variants = [Variant(answer.strip(), line=answer_line)]
     questions = block.get("questions")
     if "questions" not in block:
         add(line, f'the "{lang}" part has no questions')
@@ -316,11 +447,17 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
     if "title" in block and not (_str(title) and len(title) <= 60):
         add(block.value_lines["title"], f'the "{lang}" title must be a short text (at most 60 characters) for buttons')
         ok = False
+    translated_from = block.get("translated_from", "")
+    if "translated_from" in block and not (isinstance(translated_from, str) and re.fullmatch(r"[0-9a-f]{8}", translated_from)):
+        add(block.value_lines["translated_from"], f'the "{lang}" translated_from must be the 8-character fingerprint written by `python -m bot translations --stamp` (quote it)')
+        ok = False
     if not ok:
         return None
     return LangText(
         title=title.strip(),
-        answer=answer.strip(),
+        variants=tuple(variants),
+        translated_from=translated_from,
+        translated_from_line=block.value_lines.get("translated_from", line),
         questions=tuple(q.strip() for q in questions),
         keywords=tuple(k.strip() for k in keywords),
         answer_line=answer_line,

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import OUT_OF_SCOPE, KnowledgeBase
 from bot.lexicon import GREETINGS, STOPWORDS, THANKS
 from bot.normalize import expand, fold
 
@@ -47,11 +47,12 @@ SATURATION = 0.5
 #: Weight of a query word unknown to the whole knowledge base, as a share of the highest IDF.
 UNKNOWN_WEIGHT = 0.6
 #: Mix of the three scores (coverage, closest question, rapidfuzz re-score); they sum to 1.
-W_COVERAGE, W_QUESTION, W_FUZZY = 0.20, 0.10, 0.70
+W_COVERAGE, W_QUESTION, W_FUZZY = 0.40, 0.00, 0.60
 #: rapidfuzz scorers (averaged) comparing the folded question with each curated question:
 #: token_set_ratio forgives extra words, token_sort_ratio keeps a short curated question that
 #: happens to be contained in a long message from scoring 100.
 FUZZY_SCORERS = (fuzz.token_set_ratio, fuzz.token_set_ratio, fuzz.token_sort_ratio)
+CONTENT_ONLY = True
 #: How many entries the rapidfuzz re-score looks at.
 RERANK = 6
 #: Minimum rapidfuzz ``ratio`` for correcting a typo, by word length.
@@ -103,30 +104,40 @@ class Matcher:
             for text in entry.texts.values():
                 for item in (*text.questions, *text.keywords):
                     vocab.update(fold(item).split())
+        for questions in kb.out_of_scope.values():
+            for item in questions:
+                vocab.update(fold(item).split())
         self._vocab = sorted(w for w in vocab if not w.isdigit())
         self._vocab_set = frozenset(self._vocab)
 
-        # Entries' documents (all languages pooled) and single questions, as term lists.
-        self.entry_ids = [e.id for e in kb]
+        # Entries' documents (all languages pooled) and single questions, as term lists. The
+        # off-topic examples of out-of-scope.yaml take part as one more pseudo-entry, so that
+        # an everyday question that merely shares a word with an entry finds its real match.
+        entries: list[tuple[str, dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]]] = [
+            (e.id, {lang: (t.questions, t.keywords, t.all_text) for lang, t in e.texts.items()}) for e in kb
+        ]
+        if kb.out_of_scope:
+            entries.append((OUT_OF_SCOPE, {lang: (qs, (), "") for lang, qs in kb.out_of_scope.items()}))
+        self.entry_ids = [entry_id for entry_id, _ in entries]
         doc_terms: list[Counter[str]] = []
         question_terms: list[set[str]] = []
         question_text: list[str] = []
         question_entry: list[int] = []
         answer_terms: list[set[str]] = []
-        for index, entry in enumerate(kb):
+        for index, (_, texts) in enumerate(entries):
             counts: Counter[str] = Counter()
             in_answers: set[str] = set()
-            for lang, text in entry.texts.items():
-                for question in text.questions:
+            for lang, (questions, keywords, answer) in texts.items():
+                for question in questions:
                     terms = self._terms(question, lang, correct=False)
                     counts.update(set(terms))
                     question_terms.append(set(terms))
-                    question_text.append(fold(question))
+                    question_text.append(self.fuzzy_text(question, lang))
                     question_entry.append(index)
-                for keyword in text.keywords:
+                for keyword in keywords:
                     for term in set(self._terms(keyword, lang, correct=False)):
                         counts[term] += KEYWORD_WEIGHT
-                in_answers.update(self._terms(text.answer, lang, correct=False))
+                in_answers.update(self._terms(answer, lang, correct=False))
             doc_terms.append(counts)
             answer_terms.append(in_answers)
 
@@ -200,6 +211,14 @@ class Matcher:
                 i += 1
         return out
 
+    def fuzzy_text(self, text: str, lang: str) -> str:
+        """What the rapidfuzz re-score compares: folded words without the language's stopwords
+        (so that shared frames such as "kijan pou m" or "how do i" do not make questions alike)."""
+        if not CONTENT_ONLY:
+            return fold(text)
+        stop = STOPWORDS.get(lang, frozenset())
+        return " ".join(w for w in expand(fold(text).split(), lang) if w not in stop)
+
     def analyze(self, text: str, lang: str) -> Analysis:
         terms = tuple(self._terms(text, lang))
         words = set(expand(fold(text).split(), lang))
@@ -216,7 +235,7 @@ class Matcher:
 
     def rank(self, text: str, lang: str, limit: int = 5) -> list[Candidate]:
         """Entries best matching ``text`` (written in ``lang``), best first, score 0-100."""
-        return self.rank_terms(self._terms(text, lang), fold(text), limit)
+        return self.rank_terms(self._terms(text, lang), self.fuzzy_text(text, lang), limit)
 
     def rank_terms(self, terms: Sequence[str], folded: str, limit: int = 5) -> list[Candidate]:
         n = len(self.entry_ids)

@@ -11,16 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.knowledge import OUT_OF_SCOPE
 from bot.matching import Candidate
 
 Action = Literal["answer", "suggest", "escalate"]
 
 #: Answer only at or above this score ...
-ANSWER_SCORE = 60.0
+ANSWER_SCORE = 58.0
 #: ... and only when the best entry leads the runner-up by at least this many points.
-ANSWER_MARGIN = 3.0
+ANSWER_MARGIN = 4.0
 #: Below this score nothing is suggested: the question goes to a person.
-SUGGEST_SCORE = 35.0
+SUGGEST_SCORE = 30.0
 #: Suggestions are the best two entries above SUGGEST_SCORE, plus a third within this many
 #: points of the best one.
 SUGGEST_WINDOW = 15.0
@@ -36,7 +37,12 @@ class Decision:
 
 
 def decide(candidates: Sequence[Candidate]) -> Decision:
-    """Decide what to do with candidates sorted best first."""
+    """Decide what to do with candidates sorted best first.
+
+    The pseudo-entry ``out-of-scope`` (examples of everyday off-topic questions) is never
+    answered or suggested: when it ranks first the question goes to a person."""
+    if candidates and candidates[0].entry_id == OUT_OF_SCOPE:
+        return Decision("escalate", None, candidates[0].score)
     if not candidates or candidates[0].score < SUGGEST_SCORE:
         best = candidates[0].score if candidates else 0.0
         return Decision("escalate", None, best)
@@ -46,7 +52,7 @@ def decide(candidates: Sequence[Candidate]) -> Decision:
         return Decision("answer", best.entry_id, best.score)
     close = [
         c.entry_id
-        for rank, c in enumerate(candidates)
+        for rank, c in enumerate(c for c in candidates if c.entry_id != OUT_OF_SCOPE)
         if c.score >= SUGGEST_SCORE and (rank < 2 or best.score - c.score <= SUGGEST_WINDOW)
     ]
     return Decision("suggest", None, best.score, tuple(close[:MAX_SUGGESTIONS]))

@@ -25,6 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
 TELEGRAM_LIMIT = 4096
 #: Answers longer than this are hard to read on a phone (warning).
 LONG_ANSWER = 1000
+#: A dated answer variant ending within this many days gets a warning.
+ENDING_SOON_DAYS = 14
 #: A reviewed date older than this many days gets a warning.
 STALE_DAYS = 180
 #: Fewer questions than this per language gets a warning: the bot will rarely find the entry.
@@ -84,13 +86,15 @@ def _check_one(entry: Entry, ids: Mapping[str, Entry], today: dt.date) -> list[P
         if lang not in entry.texts:
             continue  # already reported as a missing field
         text = entry.texts[lang]
-        size = len(text.answer)
-        if size > TELEGRAM_LIMIT:
-            add(text.answer_line, f'the "{lang}" answer has {size} characters; Telegram allows at most {TELEGRAM_LIMIT}. Shorten it or split it into a related entry')
-        elif size > LONG_ANSWER:
-            add(text.answer_line, f'the "{lang}" answer has {size} characters; more than {LONG_ANSWER} is hard to read on a phone', "warning")
-        if _TAG.search(text.answer):
-            add(text.answer_line, f'the "{lang}" answer contains an HTML tag such as <b>; answers are plain text (see knowledge/README.md)')
+        for variant in text.variants:
+            size = len(variant.text)
+            if size > TELEGRAM_LIMIT:
+                add(variant.line, f'the "{lang}" answer has {size} characters; Telegram allows at most {TELEGRAM_LIMIT}. Shorten it or split it into a related entry')
+            elif size > LONG_ANSWER:
+                add(variant.line, f'the "{lang}" answer has {size} characters; more than {LONG_ANSWER} is hard to read on a phone', "warning")
+            if _TAG.search(variant.text):
+                add(variant.line, f'the "{lang}" answer contains an HTML tag such as <b>; answers are plain text (see knowledge/README.md)')
+        out.extend(_check_variants(entry, lang, today))
         if len(text.questions) < MIN_QUESTIONS:
             add(line(lang, entry.line), f'the "{lang}" part has only {len(text.questions)} questions; write at least {MIN_QUESTIONS} so people find this answer', "warning")
     for rel in entry.related:
@@ -98,10 +102,56 @@ def _check_one(entry: Entry, ids: Mapping[str, Entry], today: dt.date) -> list[P
             add(line("related", entry.line), f'related names "{rel}", but no entry has that id')
         elif rel == entry.id:
             add(line("related", entry.line), "related names the entry itself")
+    out.extend(_check_translations(entry))
     if entry.reviewed > today:
         add(line("reviewed", entry.line), f"the reviewed date {entry.reviewed.isoformat()} is in the future (today is {today.isoformat()})")
     elif (today - entry.reviewed).days > STALE_DAYS:
         add(line("reviewed", entry.line), f"reviewed {entry.reviewed.isoformat()}, more than {STALE_DAYS} days ago: check the answer against its sources and update the date", "warning")
+    return out
+
+
+def _check_variants(entry: Entry, lang: str, today: dt.date) -> list[Problem]:
+    """Dated answer variants must follow each other with no gap and no overlap."""
+    variants = entry.texts[lang].variants
+    if len(variants) == 1 and variants[0].effective_from is None and variants[0].effective_until is None:
+        return []
+    out: list[Problem] = []
+    ordered = sorted(variants, key=lambda v: v.effective_from or dt.date.min)
+    first, last = ordered[0], ordered[-1]
+    if first.effective_from is not None:
+        out.append(Problem(entry.file, first.line, f'the first "{lang}" answer variant starts on {first.effective_from}: the bot would have no answer before that day; remove its effective_from'))
+    if last.effective_until is not None:
+        out.append(Problem(entry.file, last.line, f'the last "{lang}" answer variant ends on {last.effective_until}: the bot would have no answer after that day; add a variant from {last.effective_until} or remove effective_until'))
+    for before, after in zip(ordered, ordered[1:]):
+        if before.effective_until is None or after.effective_from is None:
+            out.append(Problem(entry.file, after.line, f'the "{lang}" answer variants overlap: every variant but the last needs effective_until, every variant but the first needs effective_from'))
+        elif before.effective_until < after.effective_from:
+            out.append(Problem(entry.file, after.line, f'gap in the "{lang}" answer variants: nothing is in force from {before.effective_until} to {after.effective_from}; the next variant must start on the day the previous one ends'))
+        elif before.effective_until > after.effective_from:
+            out.append(Problem(entry.file, after.line, f'the "{lang}" answer variants overlap: one ends on {before.effective_until} but the next starts on {after.effective_from}; the next variant must start on the day the previous one ends'))
+    for variant in ordered:
+        if variant.effective_until is not None and 0 <= (variant.effective_until - today).days <= ENDING_SOON_DAYS:
+            out.append(Problem(entry.file, variant.line, f'the "{lang}" answer variant in force ends on {variant.effective_until}, within {ENDING_SOON_DAYS} days: check that the next variant is right', "warning"))
+    source = entry.texts.get(entry.source_lang)
+    if lang != entry.source_lang and source is not None:
+        mine = [(v.effective_from, v.effective_until) for v in ordered]
+        theirs = [(v.effective_from, v.effective_until) for v in sorted(source.variants, key=lambda v: v.effective_from or dt.date.min)]
+        if mine != theirs:
+            out.append(Problem(entry.file, first.line, f'the "{lang}" answer variants do not have the same dates as the "{entry.source_lang}" ones; every language must change on the same days'))
+    return out
+
+
+def _check_translations(entry: Entry) -> list[Problem]:
+    """Warn when a translation was made from an older version of the source-language answer."""
+    out = []
+    for lang in entry.stale_translations():
+        text = entry.texts[lang]
+        at = text.translated_from_line or entry.lines.get(lang, entry.line)
+        if text.translated_from:
+            message = f'the "{entry.source_lang}" answer of {entry.id} changed since the "{lang}" answer was translated: review the "{lang}" answer, then run: python -m bot translations --stamp {entry.id} {lang}'
+        else:
+            message = f'the "{lang}" answer of {entry.id} has no translated_from fingerprint: check it matches the "{entry.source_lang}" answer, then run: python -m bot translations --stamp {entry.id} {lang}'
+        out.append(Problem(entry.file, at, message, "warning"))
     return out
 
 

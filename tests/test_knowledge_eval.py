@@ -55,3 +55,19 @@ def test_development_set_meets_every_target(engine: Engine):
         rates = report.tallies[lang].rates()
         assert rates["correct"] >= TARGETS["correct"][1]
         assert rates["wrong"] <= TARGETS["wrong"][1]
+
+
+def test_own_probe_set_does_not_regress(engine: Engine):
+    """A second, independently written set (tests/data/probe_eval.jsonl: 258 in-scope and 82
+    off-topic questions written by the team, not copied from shared/eval) guards against
+    regressions that the development set would not show. Floors sit a little under today's
+    figures (see the closing notes)."""
+    records = read_jsonl((ROOT / "tests" / "data" / "probe_eval.jsonl").read_text(encoding="utf-8").splitlines())
+    report = evaluate(engine, records)
+    for lang in ("es", "ht", "en"):
+        rates = report.tallies[lang].rates()
+        assert rates["correct"] >= 0.85, (lang, report.table())
+        assert rates["wrong"] <= 0.04, (lang, report.table())
+        assert rates["found"] >= 0.95, (lang, report.table())
+        assert rates["oos_answered"] <= 0.20, (lang, report.table())
+        assert rates["lang_ok"] >= 0.97, (lang, report.table())

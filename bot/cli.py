@@ -136,6 +136,47 @@ def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if (found and args.strict) else 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.storage import Storage, StorageError
+
+    async def copy() -> None:
+        async with Storage(settings.database_path) as storage:
+            await storage.backup(args.path)
+
+    try:
+        asyncio.run(copy())
+    except StorageError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up {settings.database_path} to {args.path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import datetime as dt
+
+    from bot import report
+    from bot.storage import Storage, StorageError
+
+    since = (dt.date.today() - dt.timedelta(days=args.days)).isoformat()
+
+    async def rows():
+        async with Storage(settings.database_path) as storage:
+            return await storage.report_rows(since)
+
+    try:
+        unanswered, counts, feedback = asyncio.run(rows())
+    except StorageError as exc:
+        print(f"Cannot read the database: {exc}", file=sys.stderr)
+        return 1
+    built = report.build(args.days, unanswered, counts, feedback)
+    print(report.to_csv(built) if args.format == "csv" else report.to_markdown(built), end="")
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.chat import run_chat
 
@@ -182,6 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", parents=[common], help="validate the knowledge base (exit 1 on errors)")
     check.add_argument("directory", nargs="?")
     check.set_defaults(func=cmd_check)
+
+    backup = sub.add_parser("backup", parents=[common], help="make a consistent copy of the live database")
+    backup.add_argument("path", help="new file to write the copy to")
+    backup.set_defaults(func=cmd_backup)
+
+    rep = sub.add_parser("report", parents=[common], help="what people asked that the bot could not answer, grouped")
+    rep.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
+    rep.add_argument("--format", choices=("md", "csv"), default="md")
+    rep.set_defaults(func=cmd_report)
 
     tr = sub.add_parser("translations", parents=[common], help="list translations made from an older source answer")
     tr.add_argument("--stamp", nargs=2, metavar=("ENTRY", "LANG"), help="mark ENTRY's LANG (or 'all') as reviewed against the current source answer")

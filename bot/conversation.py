@@ -31,6 +31,8 @@ class Reply:
     urgent: bool = False
     #: the language came from the text itself (not from a hint or a default)
     lang_confident: bool = True
+    #: name of the scam-radar rule the message matched ("paid-reopening"), or None
+    scam: str | None = None
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, object]:
@@ -76,6 +78,11 @@ class Engine:
             return Reply(text, reply_lang, "answer", None, 100.0, (), message, analysis.smalltalk, lang_confident=confident)
         candidates = self.matcher.rank_terms(analysis.terms, self.matcher.fuzzy_text(text, reply_lang))
         decision = policy.decide(candidates)
+        hit = self.kb.scam_patterns.check(text, reply_lang) if self.kb.scam_patterns else None
+        if hit is not None and hit.entry and (entry := self.kb.get(hit.entry)) is not None:
+            if not (decision.action == "answer" and decision.score >= policy.SURE_SCORE):
+                # A scam pattern wins over an uncertain match: the scam warning is the answer.
+                return Reply(text, reply_lang, "answer", entry.id, 100.0, (), entry.text(reply_lang).answer, urgent=entry.urgent, lang_confident=confident, scam=hit.rule)
         answer = None
         urgent = False
         if decision.action == "answer" and decision.topic:
@@ -83,6 +90,7 @@ class Engine:
             answer = entry.text(reply_lang).answer if entry else None
             urgent = bool(entry and entry.urgent)
         return Reply(
+            scam=hit.rule if hit is not None else None,
             text=text,
             lang=reply_lang,
             action=decision.action,

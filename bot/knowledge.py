@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import validate
+from bot import scamradar, validate
 from bot.langs import LANGS
 from bot.validate import Problem
 from bot.yamlload import LineDict, LineList, load_yaml
@@ -127,6 +127,8 @@ class KnowledgeBase:
     version: str = ""
     #: language -> off-topic example questions the bot must not answer with an entry
     out_of_scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: scam radar patterns from scam-patterns.yaml (``bot.scamradar.ScamPatterns``), or None
+    scam_patterns: object = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
@@ -204,13 +206,19 @@ def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
         problems.append(Problem(str(root), 0, "no .yaml files found in this folder"))
     problems.extend(validate.check_entries(entries, today=today))
     problems.extend(validate.check_synonyms(synonyms, synonym_lines, label=str(root / SYNONYMS_FILE)))
+    patterns, pattern_problems = scamradar.load_patterns(root / SCAM_PATTERNS_FILE)
+    problems.extend(pattern_problems)
+    for rule in getattr(patterns, "rules", ()):
+        entry_id = getattr(rule, "entry", None)
+        if entry_id and entry_id not in {e.id for e in entries}:
+            problems.append(Problem(str(root / SCAM_PATTERNS_FILE), getattr(rule, "line", 1), f'the rule "{rule.name}" shows the entry "{entry_id}", but no entry has that id'))
     problems = validate.sort_problems(problems)
     if any(p.level == "error" for p in problems):
         return LoadResult(None, problems)
     if any(e.id == OUT_OF_SCOPE for e in entries):
         problems.append(Problem(next(e.file for e in entries if e.id == OUT_OF_SCOPE), 1, f'the id "{OUT_OF_SCOPE}" is reserved for {OUT_OF_SCOPE_FILE}; choose another id'))
         return LoadResult(None, validate.sort_problems(problems))
-    kb = KnowledgeBase(tuple(entries), synonyms, digest.hexdigest()[:12], out_of_scope)
+    kb = KnowledgeBase(tuple(entries), synonyms, digest.hexdigest()[:12], out_of_scope, patterns)
     return LoadResult(kb, problems)
 
 

@@ -20,6 +20,9 @@ Action = Literal["answer", "suggest", "escalate"]
 ANSWER_SCORE = 58.0
 #: ... and only when the best entry leads the runner-up by at least this many points.
 ANSWER_MARGIN = 4.0
+#: A match this strong keeps its own answer even when the scam radar also fires (the bot then
+#: shows the scam warning above that answer); below it, the scam warning is the answer.
+SURE_SCORE = 75.0
 #: Below this score nothing is suggested: the question goes to a person.
 SUGGEST_SCORE = 30.0
 #: Suggestions are the best two entries above SUGGEST_SCORE, plus a third within this many

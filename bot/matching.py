@@ -10,12 +10,18 @@ Whole-string similarity fails on these questions (see the project notes), so the
    "parol", "paròl" -> ``@parole``), so the three languages' questions help each other;
 4. stopwords go, the remaining words are cut to a short stem (``STEM``) so that "cancelaron",
    "cancelado" and "cancelled" meet;
-5. each entry is scored on two things, both weighted by how informative each word is (IDF):
-   *coverage*, the share of the question's weight that the entry knows, which drops when the
-   question brings informative words the entry does not cover (how out-of-scope questions give
-   themselves away), and the cosine similarity to the entry's single closest question;
-6. the best few entries are re-scored with rapidfuzz ``token_set_ratio`` (``process.cdist``)
-   against their questions, which rewards near-identical wording.
+5. each entry gets a *coverage* score: the share of the question's informative weight (IDF)
+   that the entry's questions, keywords and (a little) answer know. It drops when the question
+   brings informative words the entry does not cover, which is how out-of-scope questions give
+   themselves away; the off-topic examples of ``knowledge/out-of-scope.yaml`` compete as one
+   more pseudo-entry;
+6. the best few entries are re-scored with rapidfuzz (``process.cdist``, token_set and
+   token_sort ratios) against their curated questions, stopwords removed, which rewards a
+   question worded like one the entry already has.
+
+Final score = W_COVERAGE x coverage + W_FUZZY x re-score, 0-100. The weights and the policy
+thresholds were tuned together on the development set and on the team's own probe set
+(tests/data/probe_eval.jsonl).
 
 The result is a list of ``Candidate(entry_id, score)`` with score 0-100; ``bot.policy`` decides
 what to do with it.
@@ -46,8 +52,8 @@ ANSWER_WEIGHT = 0.3
 SATURATION = 0.5
 #: Weight of a query word unknown to the whole knowledge base, as a share of the highest IDF.
 UNKNOWN_WEIGHT = 0.6
-#: Mix of the three scores (coverage, closest question, rapidfuzz re-score); they sum to 1.
-W_COVERAGE, W_QUESTION, W_FUZZY = 0.40, 0.00, 0.60
+#: Mix of the two scores (coverage, rapidfuzz re-score); they sum to 1.
+W_COVERAGE, W_FUZZY = 0.40, 0.60
 #: rapidfuzz scorers (averaged) comparing the folded question with each curated question:
 #: token_set_ratio forgives extra words, token_sort_ratio keeps a short curated question that
 #: happens to be contained in a long message from scoring 100.
@@ -65,7 +71,6 @@ class Candidate:
     score: float
     #: the parts of the score (0-1 each), for reports and tuning
     coverage: float = 0.0
-    question: float = 0.0
     fuzzy: float = 0.0
 
 
@@ -120,7 +125,6 @@ class Matcher:
             entries.append((OUT_OF_SCOPE, {lang: (qs, (), "") for lang, qs in kb.out_of_scope.items()}))
         self.entry_ids = [entry_id for entry_id, _ in entries]
         doc_terms: list[Counter[str]] = []
-        question_terms: list[set[str]] = []
         question_text: list[str] = []
         question_entry: list[int] = []
         answer_terms: list[set[str]] = []
@@ -131,7 +135,6 @@ class Matcher:
                 for question in questions:
                     terms = self._terms(question, lang, correct=False)
                     counts.update(set(terms))
-                    question_terms.append(set(terms))
                     question_text.append(self.fuzzy_text(question, lang))
                     question_entry.append(index)
                 for keyword in keywords:
@@ -161,17 +164,10 @@ class Matcher:
                 ids.append(index)
                 sats.append(tf / (tf + SATURATION))
         self._entry_post = {t: (np.array(i, dtype=np.int32), np.array(s)) for t, (i, s) in entry_post.items()}
-        q_post: dict[str, list[int]] = {}
-        for qi, terms in enumerate(question_terms):
-            for term in terms:
-                q_post.setdefault(term, []).append(qi)
-        self._q_post = {t: np.array(v, dtype=np.int32) for t, v in q_post.items()}
-        self._q_norm = np.array([math.sqrt(sum(self._idf[t] ** 2 for t in terms)) or 1.0 for terms in question_terms])
         self._q_entry = np.array(question_entry, dtype=np.int32)
         self._q_text = question_text
         # questions are stored entry by entry: where each entry's questions start
         self._q_start = np.searchsorted(self._q_entry, np.arange(n)) if n else np.array([], dtype=np.int64)
-        self._has_questions = np.bincount(self._q_entry, minlength=n) > 0 if n else np.array([], dtype=bool)
 
     # -- analysis ---------------------------------------------------------------------------
 
@@ -244,31 +240,22 @@ class Matcher:
         weights = {t: self._idf.get(t, self._unknown) for t in dict.fromkeys(terms)}
         total = sum(weights.values())
         coverage = np.zeros(n)
-        q_dot = np.zeros(len(self._q_entry))
         for term, weight in weights.items():
             post = self._entry_post.get(term)
             if post is not None:
                 coverage[post[0]] += weight * post[1]
-            q_post = self._q_post.get(term)
-            if q_post is not None:
-                q_dot[q_post] += weight * weight
         if not coverage.any():
             return []
         coverage /= total
-        q_sim = q_dot / (self._q_norm * math.sqrt(sum(w * w for w in weights.values())))
-        best_question = np.zeros(n)
-        if len(q_sim):
-            best_question[self._has_questions] = np.maximum.reduceat(q_sim, self._q_start[self._has_questions])
-        lexical = W_COVERAGE * coverage + W_QUESTION * best_question
+        lexical = coverage
         top = _top(lexical, RERANK)
         top = [i for i in top if lexical[i] > 0]
         fuzzy = self._fuzzy(folded, top)
         scored = [
             Candidate(
                 self.entry_ids[i],
-                round(min(100.0 * (W_COVERAGE * coverage[i] + W_QUESTION * best_question[i] + W_FUZZY * fuzzy[k]), 100.0), 1),
+                round(min(100.0 * (W_COVERAGE * coverage[i] + W_FUZZY * fuzzy[k]), 100.0), 1),
                 float(coverage[i]),
-                float(best_question[i]),
                 fuzzy[k],
             )
             for k, i in enumerate(top)

@@ -33,6 +33,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -173,7 +174,7 @@ class Matcher:
 
     def _correct(self, words: list[str], lang: str) -> list[str]:
         """Replace unknown words by the closest known word when rapidfuzz is sure enough."""
-        stop = STOPWORDS.get(lang, frozenset())
+        stop = _ignored(lang)
         todo = [i for i, w in enumerate(words) if w not in self._vocab_set and w not in stop and not w.isdigit() and _typo_cutoff(w)]
         if not todo or not self._vocab:
             return words
@@ -191,7 +192,7 @@ class Matcher:
         if correct:
             words = self._correct(words, lang)
         out: list[str] = []
-        stop = STOPWORDS.get(lang, frozenset())
+        stop = _ignored(lang)
         i = 0
         while i < len(words):
             for size in range(min(self._max_phrase, len(words) - i), 0, -1):
@@ -212,7 +213,7 @@ class Matcher:
         (so that shared frames such as "kijan pou m" or "how do i" do not make questions alike)."""
         if not CONTENT_ONLY:
             return fold(text)
-        stop = STOPWORDS.get(lang, frozenset())
+        stop = _ignored(lang)
         return " ".join(w for w in expand(fold(text).split(), lang) if w not in stop)
 
     def analyze(self, text: str, lang: str) -> Analysis:
@@ -275,6 +276,12 @@ class Matcher:
             bounds.append(len(choices))
         scores = sum(process.cdist([folded], choices, scorer=scorer, workers=1)[0] for scorer in FUZZY_SCORERS) / len(FUZZY_SCORERS)
         return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in zip(bounds, bounds[1:])]
+
+
+@lru_cache(maxsize=None)
+def _ignored(lang: str) -> frozenset[str]:
+    """Words that say nothing about the topic: stopwords, greetings and thanks ("buenas, ...")."""
+    return STOPWORDS.get(lang, frozenset()) | GREETINGS.get(lang, frozenset()) | THANKS.get(lang, frozenset())
 
 
 def _top(values: np.ndarray, k: int) -> list[int]:

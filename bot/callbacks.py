@@ -42,7 +42,7 @@ class Callback:
 
 def encode(action: str, arg: str = "") -> str:
     data = f"{VERSION}|{action}|{arg}"
-    if action not in ACTIONS or not ACTIONS[action].match(arg) or len(data.encode()) > MAX_BYTES:
+    if action not in ACTIONS or not ACTIONS[action].fullmatch(arg) or len(data.encode()) > MAX_BYTES:
         raise ValueError(f"invalid button payload {data!r}")
     return data
 
@@ -56,6 +56,6 @@ def decode(data: str | None) -> Callback | None:
         return None
     _, action, arg = parts
     pattern = ACTIONS.get(action)
-    if pattern is None or not pattern.match(arg):
+    if pattern is None or not pattern.fullmatch(arg):
         return None
     return Callback(action, arg)

@@ -15,8 +15,10 @@ from bot.langs import LANGS
 from bot.render import Renderer, Screen
 
 
-def screen_for(engine: Engine, renderer: Renderer, reply: Reply) -> Screen:
-    """The screen the bot shows for a reply (shared by Telegram and the terminal)."""
+def screen_for(engine: Engine, renderer: Renderer, reply: Reply, *, volunteers: bool = True) -> Screen:
+    """The screen the bot shows for a reply (shared by Telegram and the terminal).
+
+    ``volunteers``: whether a person can take over an escalated question right now."""
     if reply.smalltalk:
         return renderer.smalltalk(reply.answer or "", reply.lang)
     if reply.action == "answer" and reply.topic:
@@ -25,7 +27,7 @@ def screen_for(engine: Engine, renderer: Renderer, reply: Reply) -> Screen:
             return renderer.answer(entry, reply.lang)
     if reply.action == "suggest":
         return renderer.suggest(reply.suggestions, reply.lang)
-    return renderer.escalate(reply.lang)
+    return renderer.escalate(reply.lang, volunteers=volunteers)
 
 
 def run_chat(engine: Engine, lang: str | None, stdin: TextIO, stdout: TextIO) -> int:

@@ -76,7 +76,7 @@ class Engine:
         if analysis.smalltalk:
             message = _(reply_lang, "You're welcome! Ask me anything else about parole, scams or your options.") if analysis.smalltalk == "thanks" else _(reply_lang, "Hello! Write your question in your own words, or pick a topic.")
             return Reply(text, reply_lang, "answer", None, 100.0, (), message, analysis.smalltalk, lang_confident=confident)
-        candidates = self.matcher.rank_terms(analysis.terms, self.matcher.fuzzy_text(text, reply_lang))
+        candidates = self.matcher.rank_terms(analysis.terms, self.matcher.fuzzy_text(text, reply_lang), reply_lang)
         decision = policy.decide(candidates)
         hit = self.kb.scam_patterns.check(text, reply_lang) if self.kb.scam_patterns else None
         if hit is not None and hit.entry and (entry := self.kb.get(hit.entry)) is not None:

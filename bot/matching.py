@@ -58,7 +58,7 @@ W_COVERAGE, W_FUZZY = 0.40, 0.60
 #: rapidfuzz scorers (averaged) comparing the folded question with each curated question:
 #: token_set_ratio forgives extra words, token_sort_ratio keeps a short curated question that
 #: happens to be contained in a long message from scoring 100.
-FUZZY_SCORERS = (fuzz.token_set_ratio, fuzz.token_set_ratio, fuzz.token_sort_ratio)
+FUZZY_SCORERS = ((fuzz.token_set_ratio, 2.0), (fuzz.token_sort_ratio, 1.0))
 CONTENT_ONLY = True
 #: How many entries the rapidfuzz re-score looks at.
 RERANK = 6
@@ -126,8 +126,8 @@ class Matcher:
             entries.append((OUT_OF_SCOPE, {lang: (qs, (), "") for lang, qs in kb.out_of_scope.items()}))
         self.entry_ids = [entry_id for entry_id, _ in entries]
         doc_terms: list[Counter[str]] = []
-        question_text: list[str] = []
-        question_entry: list[int] = []
+        # rapidfuzz re-score input: per language, per entry, its questions (stopwords removed)
+        self._questions: dict[str, list[list[str]]] = {}
         answer_terms: list[set[str]] = []
         for index, (_, texts) in enumerate(entries):
             counts: Counter[str] = Counter()
@@ -136,8 +136,7 @@ class Matcher:
                 for question in questions:
                     terms = self._terms(question, lang, correct=False)
                     counts.update(set(terms))
-                    question_text.append(self.fuzzy_text(question, lang))
-                    question_entry.append(index)
+                    self._questions.setdefault(lang, [[] for _ in entries])[index].append(self.fuzzy_text(question, lang))
                 for keyword in keywords:
                     for term in set(self._terms(keyword, lang, correct=False)):
                         counts[term] += KEYWORD_WEIGHT
@@ -165,10 +164,6 @@ class Matcher:
                 ids.append(index)
                 sats.append(tf / (tf + SATURATION))
         self._entry_post = {t: (np.array(i, dtype=np.int32), np.array(s)) for t, (i, s) in entry_post.items()}
-        self._q_entry = np.array(question_entry, dtype=np.int32)
-        self._q_text = question_text
-        # questions are stored entry by entry: where each entry's questions start
-        self._q_start = np.searchsorted(self._q_entry, np.arange(n)) if n else np.array([], dtype=np.int64)
 
     # -- analysis ---------------------------------------------------------------------------
 
@@ -232,9 +227,11 @@ class Matcher:
 
     def rank(self, text: str, lang: str, limit: int = 5) -> list[Candidate]:
         """Entries best matching ``text`` (written in ``lang``), best first, score 0-100."""
-        return self.rank_terms(self._terms(text, lang), self.fuzzy_text(text, lang), limit)
+        return self.rank_terms(self._terms(text, lang), self.fuzzy_text(text, lang), lang, limit)
 
-    def rank_terms(self, terms: Sequence[str], folded: str, limit: int = 5) -> list[Candidate]:
+    def rank_terms(self, terms: Sequence[str], folded: str, lang: str, limit: int = 5) -> list[Candidate]:
+        """Rank from an analysis already made: ``terms`` (``analyze``) and ``folded``
+        (``fuzzy_text``) of a question written in ``lang``."""
         n = len(self.entry_ids)
         if not terms or n == 0:
             return []
@@ -251,7 +248,7 @@ class Matcher:
         lexical = coverage
         top = _top(lexical, RERANK)
         top = [i for i in top if lexical[i] > 0]
-        fuzzy = self._fuzzy(folded, top)
+        fuzzy = self._fuzzy(folded, top, lang)
         scored = [
             Candidate(
                 self.entry_ids[i],
@@ -264,17 +261,22 @@ class Matcher:
         scored.sort(key=lambda c: (-c.score, c.entry_id))
         return scored[:limit]
 
-    def _fuzzy(self, folded: str, entries: Sequence[int]) -> list[float]:
-        """For each entry, rapidfuzz similarity (0-1) of the question to its closest question."""
+    def _fuzzy(self, folded: str, entries: Sequence[int], lang: str) -> list[float]:
+        """For each entry, rapidfuzz similarity (0-1) of the question to its closest question
+        in the same language (all languages when the entry has none in ``lang``)."""
         if not folded or not entries:
             return [0.0] * len(entries)
         bounds = [0]
         choices: list[str] = []
         for index in entries:
-            stop = self._q_start[index + 1] if index + 1 < len(self._q_start) else len(self._q_entry)
-            choices.extend(self._q_text[self._q_start[index] : stop])
+            own = self._questions.get(lang, [])
+            found = own[index] if own else []
+            if not found:
+                found = [q for per_lang in self._questions.values() for q in per_lang[index]]
+            choices.extend(found)
             bounds.append(len(choices))
-        scores = sum(process.cdist([folded], choices, scorer=scorer, workers=1)[0] for scorer in FUZZY_SCORERS) / len(FUZZY_SCORERS)
+        total = sum(weight for _, weight in FUZZY_SCORERS)
+        scores = sum(weight * process.cdist([folded], choices, scorer=scorer, workers=1)[0] for scorer, weight in FUZZY_SCORERS) / total
         return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in zip(bounds, bounds[1:])]
 
 

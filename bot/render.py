@@ -84,7 +84,12 @@ def _pieces(text: str, limit: int) -> list[str]:
         if len(paragraph) + len(prefix) <= limit:
             pieces.append(prefix + paragraph)
             continue
-        words = paragraph.split(" ")
+        words: list[str] = []
+        for part in paragraph.split(" "):  # a space inside a tag (<a href="...">) is no break
+            if words and words[-1].rfind("<") > words[-1].rfind(">"):
+                words[-1] += " " + part
+            else:
+                words.append(part)
         line = prefix
         for word in words:
             while len(word) > limit - 1:  # a single enormous "word": cut it where no tag/entity is open
@@ -236,3 +241,46 @@ class Renderer:
     def notice(self, message: str) -> Screen:
         """A plain message with no buttons (already translated)."""
         return Screen(esc(message), message)
+
+    # -- Telegram-only screens ---------------------------------------------------------------
+
+    def language_picker_any(self) -> Screen:
+        """The language picker for someone whose language is not known yet (asked in all three)."""
+        text = " · ".join(_(code, "Choose your language:") for code in LANGS)
+        rows = tuple((Button(LANG_NAMES[code], callbacks.encode("l", code)),) for code in LANGS)
+        return Screen(esc(text), text, rows)
+
+    def human_unavailable(self, lang: str) -> Screen:
+        """"Talk to a person" while volunteers are not connected: how to find help meanwhile."""
+        note = _(lang, "Volunteers are not connected to this bot yet. Meanwhile, this is how to get help from a person:")
+        entry = self.kb.get("find-lawyer")
+        answer = entry.text(lang).answer if entry else ""
+        rows = ((Button("📚 " + _(lang, "See all topics"), callbacks.encode("m")),),)
+        html_parts = [f"<b>{esc(note)}</b>"] + ([esc(answer)] if answer else [])
+        return Screen("\n\n".join(html_parts), "\n\n".join([note] + ([answer] if answer else [])), rows)
+
+    def not_helpful(self, entry_id: str, lang: str) -> Screen:
+        """After "No, this did not help": try other words, or a person."""
+        text = _(lang, "Sorry this did not help. You can ask again in other words, or talk to a person.")
+        rows = ((self.human_button(lang, entry_id),), (Button("📚 " + _(lang, "See all topics"), callbacks.encode("m")),))
+        return Screen(esc(text), text, rows)
+
+    def expired(self, lang: str) -> Screen:
+        """A button that is too old, or that was tampered with."""
+        text = _(lang, "This button has expired. Here are the topics:")
+        return Screen(esc(text), text, self.menu_rows(lang))
+
+    def only_text(self, lang: str, *, documents: bool = False) -> Screen:
+        """A sticker, photo, voice message, file or location instead of text."""
+        text = _(lang, "I can only read text messages. Please write your question in words.")
+        if documents:
+            text += "\n" + _(lang, "For your safety, do not send photos of your documents or papers here.")
+        return Screen(esc(text), text)
+
+    def too_long(self, lang: str) -> Screen:
+        text = _(lang, "Your message is too long for me. Please ask your question in a few sentences.")
+        return Screen(esc(text), text)
+
+    def edited(self, lang: str) -> Screen:
+        text = _(lang, "I only read new messages. If you corrected your question, please send it again.")
+        return Screen(esc(text), text)

@@ -30,12 +30,10 @@ class YamlResult:
     problems: list[tuple[int, str]] = field(default_factory=list)
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that stamps mappings and lists with line numbers and finds duplicate keys."""
+class _LineMixin:
+    """Stamps mappings and lists with line numbers and finds duplicate keys."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[int, str]] = []
+    duplicates: list[tuple[int, str]]
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
         self.flatten_mapping(node)
@@ -66,13 +64,40 @@ class _LineLoader(yaml.SafeLoader):
         return result
 
 
-_LineLoader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node))
-_LineLoader.add_constructor("tag:yaml.org,2002:seq", lambda loader, node: loader.construct_sequence(node))
+class _PyLineLoader(_LineMixin, yaml.SafeLoader):
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates = []
+
+
+# libyaml's C parser when PyYAML was built with it (about ten times faster). Its error texts
+# differ, so a file that fails to parse is parsed again in pure Python for the message.
+_CLineLoader: type | None = None
+if getattr(yaml, "CSafeLoader", None) is not None:
+
+    class _CLineLoader(_LineMixin, yaml.CSafeLoader):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self.duplicates = []
+
+
+for _loader in (_PyLineLoader, _CLineLoader):
+    if _loader is not None:
+        _loader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node))
+        _loader.add_constructor("tag:yaml.org,2002:seq", lambda loader, node: loader.construct_sequence(node))
 
 
 def load_yaml(text: str) -> YamlResult:
     """Parse one YAML document; syntax errors become a problem with their line, never raise."""
-    loader = _LineLoader(text)
+    if _CLineLoader is not None:
+        fast = _CLineLoader(text)
+        try:
+            return YamlResult(fast.get_single_data(), list(fast.duplicates))
+        except yaml.YAMLError:
+            pass  # parse again below for a readable message
+        finally:
+            fast.dispose()
+    loader = _PyLineLoader(text)
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:

@@ -1,0 +1,480 @@
+"""Matching benchmark: latency of ``Engine.respond``, load time and peak memory.
+
+    python benchmarks/bench_matching.py            # real knowledge base + 1,000 + 10,000 entries
+    python benchmarks/bench_matching.py --quick    # real knowledge base + 1,000 entries only
+    python benchmarks/bench_matching.py --profile  # also show where the time goes (cProfile)
+
+Each scenario runs in its own subprocess, so its peak memory (``ru_maxrss``) is its own:
+
+- ``real``: the knowledge base in ``knowledge/``;
+- ``synthetic-N``: N entries generated into a temp folder, realistic in size (3 languages x 20
+  questions x about 8 words drawn from a domain vocabulary, answers of ~600 characters,
+  keywords, a ``synonyms.yaml``).
+
+Per scenario it measures ``knowledge.load`` (parse + every validation rule), the ``Engine`` build
+(matcher index + language detector), and the latency of ``Engine.respond`` on a list of
+realistic questions in es/ht/en (plus, on synthetic bases, paraphrases of generated questions
+with a typo), each asked many times with the normalisation cache cleared before every call
+(real messages are rarely repeated).
+
+On synthetic bases the unmodified ``knowledge.load`` runs in a subprocess with a time budget;
+when it does not finish, its time is estimated from samples (pure-Python YAML per file, the
+near-duplicate check on 100 entries scaled by the square of the size, plus the rest). The base
+used for the latency measurement is then loaded with benchmark-only shortcuts (libyaml, no
+near-duplicate check) that give the same entries; the table shows both times.
+
+Targets: median <= 1 ms and p99 <= 5 ms on the real base; p99 <= 50 ms at 10,000 entries;
+10,000 entries load in under 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import pstats
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+# Realistic questions written for this benchmark (not taken from any evaluation set).
+QUESTIONS = {
+    "es": [
+        "se acabo el parole humanitario?",
+        "q pasa si me quedo despues de la fecha del aviso",
+        "me llego un correo de uscis diciendo q me tengo q ir, es real?",
+        "mi permiso de trabajo c11 todavia sirve?",
+        "un señor me cobra 800 dolares pa reabrir el parole, es estafa?",
+        "donde consigo un abogado gratis en miami",
+        "tengo el asilo pendiente, me pueden deportar?",
+        "soy cubano, puedo pedir la residencia con la ley de ajuste?",
+        "dicen en tiktok q el programa vuelve a abrir",
+        "mi patrocinador ya no quiere ayudarme, q hago",
+        "q hago si la migra toca la puerta de mi casa",
+        "mi seguro social sigue valido si me quitaron el parole?",
+        "tengo tps de venezuela, me afecta lo del parole?",
+        "mi esposo es ciudadano, puede pedirme?",
+        "como hablo con una persona de verdad",
+    ],
+    "ht": [
+        "eske paròl la fini vre?",
+        "m resevwa yon imel ki di m fòk m kite peyi a",
+        "pèmi travay mwen an toujou bon?",
+        "yon nèg mande m 500 dola pou l relouvri dosye m",
+        "ki kote m ka jwenn yon avoka gratis",
+        "m gen azil an atant, yo ka depòte m?",
+        "eske m ka aplike pou tps kòm ayisyen",
+        "m tande yo pral relouvri pwogram nan, se vre?",
+        "sipòtè m nan pa vle ede m ankò",
+        "kisa pou m fè si imigrasyon frape pòt mwen",
+        "nimewo sosyal mwen toujou bon?",
+        "konbyen tan m genyen anvan m kite peyi a",
+        "mari m se sitwayen, li ka fè papye pou mwen?",
+        "kijan pou m pale ak yon moun tout bon",
+        "eske bot sa a kenbe done mwen",
+    ],
+    "en": [
+        "is the chnv parole program really over",
+        "got an email saying my parole was terminated, is it legit",
+        "is my c11 work permit still valid",
+        "someone wants 800 dollars to reopen my case, scam?",
+        "where can i find a free immigration lawyer",
+        "can they deport me if my asylum case is pending",
+        "im cuban can i get a green card with the cuban adjustment act",
+        "heard on tiktok they are reopening the program",
+        "my sponsor wont help me anymore what do i do",
+        "what do i do if ice knocks on my door",
+        "is my social security number still good",
+        "does the parole ending affect my tps",
+        "my husband is a citizen can he petition for me",
+        "how do i talk to a real person",
+        "how long do i have before i need to leave",
+    ],
+}
+
+# Domain vocabulary for synthetic entries (folded words), plus generated topic words.
+VOCAB = {
+    "es": """parole programa permiso trabajo abogado asilo residencia deportar aviso correo carta fecha
+        salir pais patrocinador familia esposo esposa hijo hija mama papa corte juez caso cita uscis
+        formulario estafa dinero pagar dolares gratis ayuda seguro social tps venezuela cuba haiti
+        nicaragua ley ajuste cubano migra puerta derechos silencio documento pasaporte vencido renovar
+        pendiente terminado cancelado reabrir tiktok rumor noticia gobierno trump biden empleo jefe
+        empresa escuela medico hospital iglesia organizacion gratis barato notario representante
+        acreditado peticion visa viaje permiso detenido arresto miedo urgente plazo dias meses""",
+    "ht": """parol pwogram pemi travay avoka azil rezidans depote avi imel let dat kite peyi sipote fanmi
+        mari madanm pitit manman papa tribinal jij dosye randevou fom eskwokri lajan peye dola gratis
+        ed sosyal tps venezwela kiba ayiti nikaragwa lwa imigrasyon pot dwa silans papye paspo
+        ekspire renouvle anatant fini anile relouvri tiktok teledyol nouvel gouvenman biden djob bos
+        konpayi lekol dokte lopital legliz oganizasyon notè reprezantan akredite petisyon viza vwayaj
+        arete prizon pe ijan dele jou mwa""",
+    "en": """parole program permit work lawyer asylum residence deport notice email letter date leave
+        country sponsor family husband wife son daughter mom dad court judge case appointment uscis
+        form scam money pay dollars free help social security tps venezuela cuba haiti nicaragua law
+        adjustment cuban ice door rights silent document passport expired renew pending terminated
+        cancelled reopen tiktok rumor news government trump biden job boss company school doctor
+        hospital church organization cheap notary representative accredited petition visa travel
+        detained arrest scared urgent deadline days months""",
+}
+GLUE = {
+    "es": "que como donde cuando puedo tengo mi me el la los las de del para por con si ya todavia q pa xq",
+    "ht": "kisa kijan kote kile eske m mwen ou li yo nan pou ak si deja toujou ka gen pa se",
+    "en": "what how where when can i my me the a of for with if still already is do does will",
+}
+SYLLABLES = "ba be bi bo bu ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo".split()
+
+
+def make_word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+
+
+def _q(text: str) -> str:
+    """A double-quoted YAML scalar (the generated texts have no quotes or backslashes)."""
+    return '"' + text + '"'
+
+
+def generate_kb(directory: Path, n: int, seed: int = 7) -> None:
+    """Write ``n`` valid, realistic-size entries and a synonyms.yaml into ``directory``.
+
+    The YAML is written with a template (PyYAML's emitter would take most of a minute for
+    10,000 files); every scalar is quoted, so nothing is read as a number or a boolean."""
+    from bot.knowledge import fingerprint
+
+    rng = random.Random(seed)
+    vocab = {lang: VOCAB[lang].split() for lang in VOCAB}
+    glue = {lang: GLUE[lang].split() for lang in GLUE}
+    topic_words = sorted({make_word(rng) for _ in range(max(400, n // 2))})
+    reviewed = (dt.date.today() - dt.timedelta(days=20)).isoformat()
+    categories = ("closure", "scams", "alternatives", "bot")
+    seen_questions: set[str] = set()
+    for index in range(n):
+        entry_id = f"topic-{index:05d}"
+        category = categories[index % len(categories)]
+        own = rng.sample(topic_words, 3)
+        lines = [
+            f"id: {entry_id}", f"category: {category}", f"reviewed: {reviewed}", "sources:",
+            f"  - title: {_q(f'Source {index}')}", f"    url: https://www.example.org/{entry_id}",
+        ]
+        source_answer = ""
+        for lang in ("es", "ht", "en"):
+            questions: list[str] = []
+            while len(questions) < 20:
+                words = rng.sample(vocab[lang], 3) + rng.sample(glue[lang], 3) + rng.sample(own, rng.randint(1, 2))
+                rng.shuffle(words)
+                question = " ".join(words)
+                if question not in seen_questions:
+                    seen_questions.add(question)
+                    questions.append(question)
+            answer = " ".join(rng.choices(vocab[lang] + glue[lang] + own, k=90)).capitalize() + "."
+            keywords = own + rng.sample(vocab[lang], 2)
+            lines += [f"{lang}:", f"  title: {_q(f'{own[0]} {lang} {index}')}", f"  answer: {_q(answer)}", "  questions:"]
+            lines += [f"    - {_q(q)}" for q in questions]
+            lines.append("  keywords: [" + ", ".join(_q(k) for k in keywords) + "]")
+            if lang == "es":
+                source_answer = answer
+            else:
+                lines.append(f"  translated_from: {_q(fingerprint(source_answer))}")
+        path = directory / category / f"{entry_id}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # synonyms: groups of domain words across the three languages, each word in one group only
+    used: set[str] = set()
+    groups = []
+    for i, trio in enumerate(zip(vocab["es"], vocab["ht"], vocab["en"])):
+        words = sorted(set(trio))
+        if used.isdisjoint(words):
+            used.update(words)
+            groups.append(f"concept_{i}: [" + ", ".join(_q(w) for w in words) + "]")
+    (directory / "synonyms.yaml").write_text("\n".join(groups) + "\n", encoding="utf-8")
+
+
+def synthetic_queries(kb, rng: random.Random, count: int) -> list[tuple[str, str]]:
+    """Paraphrases of generated questions: shuffled, one word dropped, one typo."""
+    entries = list(kb)
+    out = []
+    for _ in range(count):
+        entry = rng.choice(entries)
+        lang = rng.choice(("es", "ht", "en"))
+        words = rng.choice(entry.text(lang).questions).split()
+        rng.shuffle(words)
+        words.pop(rng.randrange(len(words)))
+        i = rng.randrange(len(words))
+        if len(words[i]) > 4:
+            j = rng.randrange(1, len(words[i]) - 1)
+            words[i] = words[i][:j] + words[i][j + 1] + words[i][j] + words[i][j + 2 :]
+        out.append((" ".join(words), lang))
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def peak_rss_mb() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def probe_full_load(directory: Path, budget: float) -> float | None:
+    """Seconds of an unmodified ``knowledge.load`` (in a subprocess), or None if over ``budget``."""
+    code = (
+        "import sys, time; sys.path.insert(0, sys.argv[2]); from bot import knowledge; "
+        "t = time.perf_counter(); r = knowledge.load(sys.argv[1]); "
+        "print(time.perf_counter() - t if r.kb is not None else -1)"
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", code, str(directory), str(ROOT)], capture_output=True, text=True, timeout=budget)
+    except subprocess.TimeoutExpired:
+        return None
+    value = float(done.stdout.strip() or -1)
+    return value if value >= 0 else None
+
+
+class _Patched:
+    """Benchmark-only shortcuts to build a big knowledge base in reasonable time: the line-aware
+    YAML loader on top of libyaml (same constructors as ``bot.yamlload``) and no cross-entry
+    near-duplicate check. The resulting entries are the same; only validation is lighter."""
+
+    def __enter__(self) -> _Patched:
+        import yaml
+
+        from bot import validate, yamlload
+
+        self.saved = (yamlload._LineLoader, validate._check_questions)
+        if getattr(yaml, "__with_libyaml__", False):
+
+            class FastLoader(yaml.CSafeLoader):
+                def __init__(self, stream: str) -> None:
+                    super().__init__(stream)
+                    self.duplicates: list[tuple[int, str]] = []
+
+                construct_mapping = yamlload._LineLoader.construct_mapping
+                construct_sequence = yamlload._LineLoader.construct_sequence
+
+            FastLoader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node))
+            FastLoader.add_constructor("tag:yaml.org,2002:seq", lambda loader, node: loader.construct_sequence(node))
+            yamlload._LineLoader = FastLoader  # type: ignore[misc]
+        validate._check_questions = lambda entries: []  # type: ignore[assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from bot import validate, yamlload
+
+        yamlload._LineLoader, validate._check_questions = self.saved  # type: ignore[misc]
+
+
+def estimate_full_load(directory: Path, kb, fast_load_s: float) -> tuple[float, float, float]:
+    """(estimated full load, pure-Python YAML part, near-duplicate part) in seconds, from samples."""
+    from bot import validate
+    from bot.yamlload import load_yaml
+
+    files = sorted(directory.rglob("*.yaml"))
+    sample = files[:200]
+    start = time.perf_counter()
+    for path in sample:
+        load_yaml(path.read_text(encoding="utf-8"))
+    yaml_s = (time.perf_counter() - start) / len(sample) * len(files)
+    subset = list(kb)[:100]
+    start = time.perf_counter()
+    validate._check_questions(subset)
+    near_dup_s = (time.perf_counter() - start) * (len(kb) / len(subset)) ** 2  # compares all pairs
+    return yaml_s + near_dup_s + fast_load_s, yaml_s, near_dup_s
+
+
+def run_scenario(name: str, entries: int, repeats: int, load_budget: float, profile: bool) -> dict:
+    from bot import knowledge
+    from bot.conversation import Engine
+    from bot.normalize import fold
+
+    baseline = peak_rss_mb()
+    notes: list[str] = []
+    tmp = None
+    full_load: float | None
+    estimate = None
+    if name == "real":
+        directory = ROOT / "knowledge"
+        start = time.perf_counter()
+        result = knowledge.load(directory)
+        full_load = fast_load = time.perf_counter() - start
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="bench-kb-")
+        directory = Path(tmp.name)
+        start = time.perf_counter()
+        generate_kb(directory, entries)
+        notes.append(f"generated in {time.perf_counter() - start:.1f} s")
+        full_load = probe_full_load(directory, load_budget)
+        with _Patched():
+            start = time.perf_counter()
+            result = knowledge.load(directory)
+            fast_load = time.perf_counter() - start
+        if full_load is None and result.kb is not None:
+            estimate = estimate_full_load(directory, result.kb, fast_load)
+            notes.append(
+                f"full load over {load_budget:.0f} s; estimated {estimate[0]:.0f} s = pure-Python YAML {estimate[1]:.0f} s"
+                f" + near-duplicate check {estimate[2]:.0f} s + the rest {fast_load:.1f} s"
+            )
+    if result.kb is None:
+        errors = [str(p) for p in result.errors]
+        return {"name": name, "error": f"{len(errors)} error(s): " + "; ".join(errors[:3])}
+    kb = result.kb
+    start = time.perf_counter()
+    engine = Engine(kb)
+    build_s = time.perf_counter() - start
+
+    queries = [(q, lang) for lang, qs in QUESTIONS.items() for q in qs]
+    if name != "real":
+        queries += synthetic_queries(kb, random.Random(11), len(queries))
+    for text, _ in queries:  # warm-up
+        engine.respond(text)
+    timings: list[float] = []
+    actions: dict[str, int] = {}
+    for _ in range(repeats):
+        for text, _lang in queries:
+            fold.cache_clear()
+            start = time.perf_counter()
+            reply = engine.respond(text)
+            timings.append((time.perf_counter() - start) * 1000.0)
+            actions[reply.action] = actions.get(reply.action, 0) + 1
+    profile_text = ""
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for text, _ in queries:
+            fold.cache_clear()
+            engine.respond(text)
+        profiler.disable()
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(12)
+        profile_text = stream.getvalue()
+    out = {
+        "name": name,
+        "entries": len(kb),
+        "questions": sum(len(t.questions) for e in kb for t in e.texts.values()),
+        "full_load_s": full_load,
+        "estimated_load_s": estimate[0] if estimate else None,
+        "fast_load_s": fast_load,
+        "build_s": build_s,
+        "calls": len(timings),
+        "median_ms": statistics.median(timings),
+        "p99_ms": percentile(timings, 0.99),
+        "max_ms": max(timings),
+        "rss_mb": peak_rss_mb(),
+        "baseline_mb": baseline,
+        "actions": actions,
+        "note": "; ".join(notes),
+        "profile": profile_text,
+    }
+    if tmp is not None:
+        tmp.cleanup()
+    return out
+
+
+SCENARIOS = {
+    # name: (entries, repeats of the question list, time budget of the unmodified full load in s)
+    "real": (0, 40, 0.0),
+    "synthetic-1000": (1000, 6, 15.0),
+    "synthetic-10000": (10000, 2, 15.0),
+}
+TARGETS = {
+    "real": {"median_ms": 1.0, "p99_ms": 5.0},
+    "synthetic-10000": {"p99_ms": 50.0, "ready_s": 5.0},
+}
+
+
+def check_targets(row: dict) -> list[str]:
+    missed = []
+    for key, limit in TARGETS.get(row["name"], {}).items():
+        if key == "ready_s":
+            full = row["full_load_s"]
+            ready = (full if full is not None else row["estimated_load_s"] or float("inf")) + row["build_s"]
+            if full is None or ready > limit:
+                how = f"{ready:.0f} s (estimated)" if full is None else f"{ready:.1f} s"
+                missed.append(f"{row['name']}: load + engine build {how} (target < {limit:g} s)")
+        elif row[key] > limit:
+            missed.append(f"{row['name']}: {key.replace('_ms', '')} {row[key]:.2f} ms (target <= {limit:g} ms)")
+    return missed
+
+
+def print_table(rows: list[dict]) -> None:
+    head = (f"{'knowledge base':<17}{'entries':>8}{'questions':>10}{'load s':>9}{'load* s':>9}{'build s':>9}"
+            f"{'calls':>7}{'median ms':>11}{'p99 ms':>9}{'max ms':>9}{'peak MB':>9}")
+    print(head)
+    print("-" * len(head))
+    for row in rows:
+        if "error" in row:
+            print(f"{row['name']:<17}  {row['error']}")
+            continue
+        if row["full_load_s"] is not None:
+            load = f"{row['full_load_s']:.2f}"
+        else:
+            load = f"~{row['estimated_load_s']:.0f}"
+        print(
+            f"{row['name']:<17}{row['entries']:>8}{row['questions']:>10}{load:>9}{row['fast_load_s']:>9.2f}{row['build_s']:>9.2f}"
+            f"{row['calls']:>7}{row['median_ms']:>11.3f}{row['p99_ms']:>9.3f}{row['max_ms']:>9.2f}{row['rss_mb']:>9.0f}"
+        )
+    print()
+    print("load s: knowledge.load as shipped (~: over its time budget, estimated from samples);")
+    print("load* s: same entries with libyaml and without the cross-entry near-duplicate check (benchmark only);")
+    print("build s: Engine(kb) (matcher index + language detector); latency: Engine.respond per question;")
+    print("peak MB: peak resident memory of the scenario's process.")
+    for row in rows:
+        if "error" not in row:
+            acts = ", ".join(f"{k} {v}" for k, v in sorted(row["actions"].items()))
+            extra = f"; {row['note']}" if row["note"] else ""
+            print(f"  {row['name']}: {acts}; {row['baseline_mb']:.0f} MB before loading{extra}")
+    print()
+    print("Targets: real median <= 1 ms and p99 <= 5 ms; 10,000 entries p99 <= 50 ms and ready (load + build) < 5 s.")
+    missed = [m for row in rows if "error" not in row for m in check_targets(row)]
+    print("All targets met." if not missed else "Missed: " + "; ".join(missed))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the 10,000-entry knowledge base")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of the matching calls")
+    parser.add_argument("--scenario", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.scenario:
+        entries, repeats, budget = SCENARIOS[args.scenario]
+        row = run_scenario(args.scenario, entries, repeats, budget, args.profile)
+        print(json.dumps(row))
+        sys.stdout.flush()
+        return 0
+    names = [n for n in SCENARIOS if not (args.quick and n == "synthetic-10000")]
+    rows = []
+    started = time.perf_counter()
+    for name in names:
+        print(f"running {name} ...", file=sys.stderr, flush=True)  # progress
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--scenario", name] + (["--profile"] if args.profile else [])
+        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0 or not done.stdout.strip():
+            rows.append({"name": name, "error": (done.stderr.strip().splitlines() or ["failed"])[-1]})
+            continue
+        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    print()
+    print_table(rows)
+    if args.profile:
+        for row in rows:
+            if row.get("profile"):
+                print(f"\n--- profile of {row['name']} (cumulative) ---")
+                print(row["profile"])
+    print(f"(benchmark took {time.perf_counter() - started:.0f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""Property tests (hypothesis): the pure core never raises and keeps its contracts on any text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import knowledge
+from bot.conversation import Engine
+from bot.langs import LANGS
+from bot.language import LanguageDetector
+from bot.normalize import fold, tokens
+from helpers import SMALL_KB, SMALL_SYNONYMS, TODAY, write_small_kb
+
+PROPERTY = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+FOLDED = re.compile(r"(?:[0-9a-z]+(?: [0-9a-z]+)*)?")
+
+CURATED = [(q, lang, entry_id) for entry_id, spec in SMALL_KB.items() for lang in LANGS for q in spec[lang]["questions"]]
+# Words that exist in the knowledge base, to build texts that reach the ranking code.
+KB_WORDS = sorted({w for q, _, _ in CURATED for w in q.split()} | {p for group in SMALL_SYNONYMS.values() for p in group})
+
+any_text = st.text(max_size=300)
+# Knowledge-base words mixed with arbitrary Unicode fragments, emoji and HTML characters.
+kb_like_text = st.lists(
+    st.one_of(st.sampled_from(KB_WORDS), st.text(max_size=8), st.sampled_from(["😭", "🙏", "<b>", "&amp;", "¿", "?!", "I-134A", "привет", "你好"])),
+    max_size=25,
+).map(" ".join)
+texts = st.one_of(any_text, kb_like_text)
+hints = st.lists(st.one_of(st.none(), st.sampled_from([*LANGS, "fr", "pt-BR", "", "xx"])), max_size=3)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    result = knowledge.load(write_small_kb(tmp_path_factory.mktemp("kb")), today=TODAY)
+    assert result.kb is not None, result.problems
+    return Engine(result.kb)
+
+
+@PROPERTY
+@given(any_text)
+def test_fold_is_idempotent_and_only_lowercase_ascii_words(text: str) -> None:
+    once = fold(text)
+    assert FOLDED.fullmatch(once), once
+    assert fold(once) == once
+
+
+@PROPERTY
+@given(texts, st.sampled_from(LANGS))
+def test_tokens_are_folded_words(text: str, lang: str) -> None:
+    for word in tokens(text, lang):
+        assert re.fullmatch(r"[0-9a-z]+", word), word
+
+
+@PROPERTY
+@given(texts, hints)
+def test_detection_never_raises(text: str, hint_list: list[str | None]) -> None:
+    for detector in (LanguageDetector(), _trained()):
+        found = detector.detect(text, hint_list)
+        assert found.lang in (*LANGS, None)
+        if any(h in LANGS for h in hint_list):
+            assert found.lang in LANGS  # a usable hint always gives a language
+        if found.confident:
+            assert found.lang in LANGS
+
+
+_TRAINED: list[LanguageDetector] = []
+
+
+def _trained() -> LanguageDetector:
+    if not _TRAINED:
+        corpus = {lang: [q for q, l, _ in CURATED if l == lang] for lang in LANGS}
+        _TRAINED.append(LanguageDetector(corpus))
+    return _TRAINED[0]
+
+
+@PROPERTY
+@given(texts, st.sampled_from([None, *LANGS]), hints)
+def test_respond_never_raises_and_keeps_its_contract(engine: Engine, text: str, lang: str | None, hint_list: list[str | None]) -> None:
+    reply = engine.respond(text, lang, hint_list)
+    ids = {e.id for e in engine.kb}
+    assert reply.lang in LANGS
+    assert reply.action in {"answer", "suggest", "escalate"}
+    assert 0.0 <= reply.score <= 100.0
+    assert set(reply.suggestions) <= ids
+    assert len(set(reply.suggestions)) == len(reply.suggestions)
+    if reply.action != "answer":
+        assert reply.topic is None
+    if reply.topic is not None:
+        assert reply.topic in ids and reply.answer
+    if reply.action == "suggest":
+        assert reply.suggestions
+    else:
+        assert reply.suggestions == ()
+    assert reply.text == text
+
+
+@pytest.mark.parametrize(("question", "lang", "entry_id"), CURATED, ids=[f"{e}-{l}-{i}" for i, (_, l, e) in enumerate(CURATED)])
+def test_every_curated_question_ranks_its_own_entry_first(engine: Engine, question: str, lang: str, entry_id: str) -> None:
+    reply = engine.respond(question, lang)
+    assert reply.candidates, question
+    assert reply.candidates[0].entry_id == entry_id, reply.candidates
+    assert reply.action == "answer" or entry_id in reply.suggestions, reply
+
+
+def test_most_curated_questions_are_answered_outright(engine: Engine) -> None:
+    answered = sum(engine.respond(q, lang).topic == entry_id for q, lang, entry_id in CURATED)
+    assert answered / len(CURATED) >= 0.95, f"{answered}/{len(CURATED)}"
+
+
+@PROPERTY
+@given(st.sampled_from(CURATED), st.sampled_from(["upper", "title", "punct", "emoji", "spaces"]))
+def test_curated_question_survives_cosmetic_changes(engine: Engine, item: tuple[str, str, str], change: str) -> None:
+    question, lang, entry_id = item
+    changed = {
+        "upper": question.upper(),
+        "title": question.title(),
+        "punct": "¿" + question + "???!!",
+        "emoji": "🙏 " + question + " 😭😭",
+        "spaces": "   " + question.replace(" ", "   ") + "\n",
+    }[change]
+    reply = engine.respond(changed, lang)
+    assert reply.candidates and reply.candidates[0].entry_id == entry_id

@@ -17,12 +17,6 @@ realistic questions in es/ht/en (plus, on synthetic bases, paraphrases of genera
 with a typo), each asked many times with the normalisation cache cleared before every call
 (real messages are rarely repeated).
 
-On synthetic bases the unmodified ``knowledge.load`` runs in a subprocess with a time budget;
-when it does not finish, its time is estimated from samples (pure-Python YAML per file, the
-near-duplicate check on 100 entries scaled by the square of the size, plus the rest). The base
-used for the latency measurement is then loaded with benchmark-only shortcuts (libyaml, no
-near-duplicate check) that give the same entries; the table shows both times.
-
 Targets: median <= 1 ms and p99 <= 5 ms on the real base; p99 <= 50 ms at 10,000 entries;
 10,000 entries load in under 5 s.
 """
@@ -229,73 +223,7 @@ def peak_rss_mb() -> float:
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
-def probe_full_load(directory: Path, budget: float) -> float | None:
-    """Seconds of an unmodified ``knowledge.load`` (in a subprocess), or None if over ``budget``."""
-    code = (
-        "import sys, time; sys.path.insert(0, sys.argv[2]); from bot import knowledge; "
-        "t = time.perf_counter(); r = knowledge.load(sys.argv[1]); "
-        "print(time.perf_counter() - t if r.kb is not None else -1)"
-    )
-    try:
-        done = subprocess.run([sys.executable, "-c", code, str(directory), str(ROOT)], capture_output=True, text=True, timeout=budget)
-    except subprocess.TimeoutExpired:
-        return None
-    value = float(done.stdout.strip() or -1)
-    return value if value >= 0 else None
-
-
-class _Patched:
-    """Benchmark-only shortcuts to build a big knowledge base in reasonable time: the line-aware
-    YAML loader on top of libyaml (same constructors as ``bot.yamlload``) and no cross-entry
-    near-duplicate check. The resulting entries are the same; only validation is lighter."""
-
-    def __enter__(self) -> _Patched:
-        import yaml
-
-        from bot import validate, yamlload
-
-        self.saved = (yamlload._LineLoader, validate._check_questions)
-        if getattr(yaml, "__with_libyaml__", False):
-
-            class FastLoader(yaml.CSafeLoader):
-                def __init__(self, stream: str) -> None:
-                    super().__init__(stream)
-                    self.duplicates: list[tuple[int, str]] = []
-
-                construct_mapping = yamlload._LineLoader.construct_mapping
-                construct_sequence = yamlload._LineLoader.construct_sequence
-
-            FastLoader.add_constructor("tag:yaml.org,2002:map", lambda loader, node: loader.construct_mapping(node))
-            FastLoader.add_constructor("tag:yaml.org,2002:seq", lambda loader, node: loader.construct_sequence(node))
-            yamlload._LineLoader = FastLoader  # type: ignore[misc]
-        validate._check_questions = lambda entries: []  # type: ignore[assignment]
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        from bot import validate, yamlload
-
-        yamlload._LineLoader, validate._check_questions = self.saved  # type: ignore[misc]
-
-
-def estimate_full_load(directory: Path, kb, fast_load_s: float) -> tuple[float, float, float]:
-    """(estimated full load, pure-Python YAML part, near-duplicate part) in seconds, from samples."""
-    from bot import validate
-    from bot.yamlload import load_yaml
-
-    files = sorted(directory.rglob("*.yaml"))
-    sample = files[:200]
-    start = time.perf_counter()
-    for path in sample:
-        load_yaml(path.read_text(encoding="utf-8"))
-    yaml_s = (time.perf_counter() - start) / len(sample) * len(files)
-    subset = list(kb)[:100]
-    start = time.perf_counter()
-    validate._check_questions(subset)
-    near_dup_s = (time.perf_counter() - start) * (len(kb) / len(subset)) ** 2  # compares all pairs
-    return yaml_s + near_dup_s + fast_load_s, yaml_s, near_dup_s
-
-
-def run_scenario(name: str, entries: int, repeats: int, load_budget: float, profile: bool) -> dict:
+def run_scenario(name: str, entries: int, repeats: int, profile: bool) -> dict:
     from bot import knowledge
     from bot.conversation import Engine
     from bot.normalize import fold
@@ -303,30 +231,17 @@ def run_scenario(name: str, entries: int, repeats: int, load_budget: float, prof
     baseline = peak_rss_mb()
     notes: list[str] = []
     tmp = None
-    full_load: float | None
-    estimate = None
     if name == "real":
         directory = ROOT / "knowledge"
-        start = time.perf_counter()
-        result = knowledge.load(directory)
-        full_load = fast_load = time.perf_counter() - start
     else:
         tmp = tempfile.TemporaryDirectory(prefix="bench-kb-")
         directory = Path(tmp.name)
         start = time.perf_counter()
         generate_kb(directory, entries)
         notes.append(f"generated in {time.perf_counter() - start:.1f} s")
-        full_load = probe_full_load(directory, load_budget)
-        with _Patched():
-            start = time.perf_counter()
-            result = knowledge.load(directory)
-            fast_load = time.perf_counter() - start
-        if full_load is None and result.kb is not None:
-            estimate = estimate_full_load(directory, result.kb, fast_load)
-            notes.append(
-                f"full load over {load_budget:.0f} s; estimated {estimate[0]:.0f} s = pure-Python YAML {estimate[1]:.0f} s"
-                f" + near-duplicate check {estimate[2]:.0f} s + the rest {fast_load:.1f} s"
-            )
+    start = time.perf_counter()
+    result = knowledge.load(directory)
+    load_s = time.perf_counter() - start
     if result.kb is None:
         errors = [str(p) for p in result.errors]
         return {"name": name, "error": f"{len(errors)} error(s): " + "; ".join(errors[:3])}
@@ -364,9 +279,7 @@ def run_scenario(name: str, entries: int, repeats: int, load_budget: float, prof
         "name": name,
         "entries": len(kb),
         "questions": sum(len(t.questions) for e in kb for t in e.texts.values()),
-        "full_load_s": full_load,
-        "estimated_load_s": estimate[0] if estimate else None,
-        "fast_load_s": fast_load,
+        "load_s": load_s,
         "build_s": build_s,
         "calls": len(timings),
         "median_ms": statistics.median(timings),
@@ -384,10 +297,10 @@ def run_scenario(name: str, entries: int, repeats: int, load_budget: float, prof
 
 
 SCENARIOS = {
-    # name: (entries, repeats of the question list, time budget of the unmodified full load in s)
-    "real": (0, 40, 0.0),
-    "synthetic-1000": (1000, 6, 15.0),
-    "synthetic-10000": (10000, 2, 15.0),
+    # name: (entries, repeats of the question list)
+    "real": (0, 40),
+    "synthetic-1000": (1000, 6),
+    "synthetic-10000": (10000, 2),
 }
 TARGETS = {
     "real": {"median_ms": 1.0, "p99_ms": 5.0},
@@ -399,18 +312,16 @@ def check_targets(row: dict) -> list[str]:
     missed = []
     for key, limit in TARGETS.get(row["name"], {}).items():
         if key == "ready_s":
-            full = row["full_load_s"]
-            ready = (full if full is not None else row["estimated_load_s"] or float("inf")) + row["build_s"]
-            if full is None or ready > limit:
-                how = f"{ready:.0f} s (estimated)" if full is None else f"{ready:.1f} s"
-                missed.append(f"{row['name']}: load + engine build {how} (target < {limit:g} s)")
+            ready = row["load_s"] + row["build_s"]
+            if ready > limit:
+                missed.append(f"{row['name']}: load + engine build {ready:.1f} s (target < {limit:g} s)")
         elif row[key] > limit:
             missed.append(f"{row['name']}: {key.replace('_ms', '')} {row[key]:.2f} ms (target <= {limit:g} ms)")
     return missed
 
 
 def print_table(rows: list[dict]) -> None:
-    head = (f"{'knowledge base':<17}{'entries':>8}{'questions':>10}{'load s':>9}{'load* s':>9}{'build s':>9}"
+    head = (f"{'knowledge base':<17}{'entries':>8}{'questions':>10}{'load s':>9}{'build s':>9}"
             f"{'calls':>7}{'median ms':>11}{'p99 ms':>9}{'max ms':>9}{'peak MB':>9}")
     print(head)
     print("-" * len(head))
@@ -418,17 +329,12 @@ def print_table(rows: list[dict]) -> None:
         if "error" in row:
             print(f"{row['name']:<17}  {row['error']}")
             continue
-        if row["full_load_s"] is not None:
-            load = f"{row['full_load_s']:.2f}"
-        else:
-            load = f"~{row['estimated_load_s']:.0f}"
         print(
-            f"{row['name']:<17}{row['entries']:>8}{row['questions']:>10}{load:>9}{row['fast_load_s']:>9.2f}{row['build_s']:>9.2f}"
+            f"{row['name']:<17}{row['entries']:>8}{row['questions']:>10}{row['load_s']:>9.2f}{row['build_s']:>9.2f}"
             f"{row['calls']:>7}{row['median_ms']:>11.3f}{row['p99_ms']:>9.3f}{row['max_ms']:>9.2f}{row['rss_mb']:>9.0f}"
         )
     print()
-    print("load s: knowledge.load as shipped (~: over its time budget, estimated from samples);")
-    print("load* s: same entries with libyaml and without the cross-entry near-duplicate check (benchmark only);")
+    print("load s: knowledge.load (parse + every validation rule);")
     print("build s: Engine(kb) (matcher index + language detector); latency: Engine.respond per question;")
     print("peak MB: peak resident memory of the scenario's process.")
     for row in rows:
@@ -449,8 +355,8 @@ def main() -> int:
     parser.add_argument("--scenario", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scenario:
-        entries, repeats, budget = SCENARIOS[args.scenario]
-        row = run_scenario(args.scenario, entries, repeats, budget, args.profile)
+        entries, repeats = SCENARIOS[args.scenario]
+        row = run_scenario(args.scenario, entries, repeats, args.profile)
         print(json.dumps(row))
         sys.stdout.flush()
         return 0

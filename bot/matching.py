@@ -136,7 +136,9 @@ class Matcher:
                 for question in questions:
                     terms = self._terms(question, lang, correct=False)
                     counts.update(set(terms))
-                    self._questions.setdefault(lang, [[] for _ in entries])[index].append(self.fuzzy_text(question, lang))
+                    if lang not in self._questions:
+                        self._questions[lang] = [[] for _ in entries]
+                    self._questions[lang][index].append(self.fuzzy_text(question, lang))
                 for keyword in keywords:
                     for term in set(self._terms(keyword, lang, correct=False)):
                         counts[term] += KEYWORD_WEIGHT

@@ -17,6 +17,7 @@ from bot.lexicon import ABBREVIATIONS
 MAX_TEXT = 2000
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+_DIGIT = re.compile(r"\d")
 # "I-134A", "i 134 a", "I134-A" -> "i134a"; "A-123" kept as "a123" (form and A-numbers).
 # Runs after punctuation became spaces. A suffix letter is only taken when it really follows
 # ("i 134 de" stays "i134 de", not "i134de"); after a space only "a"/"b" count as a suffix,
@@ -42,13 +43,15 @@ def strip_accents(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)
 def fold(text: str) -> str:
     """Casefold, strip accents, drop punctuation and emoji, collapse white space."""
     text = strip_accents(text[:MAX_TEXT].casefold())
-    text = _MONEY.sub(lambda m: f" {m.group(1) or m.group(2)} usd ", text)
+    if "$" in text:
+        text = _MONEY.sub(lambda m: f" {m.group(1) or m.group(2)} usd ", text)
     text = _NON_WORD.sub(" ", text)
-    text = _FORM.sub(_join_form, text)
+    if _DIGIT.search(text):
+        text = _FORM.sub(_join_form, text)
     text = _REPEAT.sub(r"\1\1", text)
     return " ".join(text.split())
 

@@ -60,6 +60,8 @@ W_COVERAGE, W_FUZZY = 0.40, 0.60
 #: happens to be contained in a long message from scoring 100.
 FUZZY_SCORERS = ((fuzz.token_set_ratio, 2.0), (fuzz.token_sort_ratio, 1.0))
 CONTENT_ONLY = True
+#: Weight of a curated question in another language than the user's in the re-score.
+OTHER_LANG_FACTOR = 0.9
 #: How many entries the rapidfuzz re-score looks at.
 RERANK = 6
 #: Minimum rapidfuzz ``ratio`` for correcting a typo, by word length.
@@ -265,20 +267,22 @@ class Matcher:
 
     def _fuzzy(self, folded: str, entries: Sequence[int], lang: str) -> list[float]:
         """For each entry, rapidfuzz similarity (0-1) of the question to its closest question
-        in the same language (all languages when the entry has none in ``lang``)."""
+        (questions in other languages count too, at OTHER_LANG_FACTOR: shared words such as
+        "work permit" or "TPS" cross languages)."""
         if not folded or not entries:
             return [0.0] * len(entries)
         bounds = [0]
         choices: list[str] = []
+        factors: list[float] = []
         for index in entries:
-            own = self._questions.get(lang, [])
-            found = own[index] if own else []
-            if not found:
-                found = [q for per_lang in self._questions.values() for q in per_lang[index]]
-            choices.extend(found)
+            for code, per_entry in self._questions.items():
+                found = per_entry[index]
+                choices.extend(found)
+                factors.extend([1.0 if code == lang else OTHER_LANG_FACTOR] * len(found))
             bounds.append(len(choices))
         total = sum(weight for _, weight in FUZZY_SCORERS)
         scores = sum(weight * process.cdist([folded], choices, scorer=scorer, workers=1)[0] for scorer, weight in FUZZY_SCORERS) / total
+        scores = scores * np.array(factors)
         return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in zip(bounds, bounds[1:])]
 
 

@@ -28,6 +28,7 @@ ACTIONS: dict[str, re.Pattern[str]] = {
     "k": re.compile(r"^(yes|no)$"),  # consent before a person reads the chat
     "p": re.compile(r"^(yes|no)$"),  # send a document photo after the warning
     "r": re.compile(r"^(yes|no)$"),  # closing survey: did the volunteer help
+    "i": re.compile(r"^$"),  # share my numbers (A-number, phone ...) with the volunteer
     "w": re.compile(rf"^{_ID}$"),  # follow an entry (tell me if it changes)
     "s": re.compile(rf"^{_ID}$"),  # share card of an entry
     "x": re.compile(r"^$"),  # cancel the request for a person

@@ -7,9 +7,13 @@ the variable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.langs import LANGS
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
@@ -31,12 +35,23 @@ def _int(env: Mapping[str, str], name: str, default: int | None, minimum: int | 
     return value
 
 
+def _lang(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in LANGS:
+        raise ConfigError(f"{name} must be one of {', '.join(LANGS)}, got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     token: str = field(default="", repr=False)
     base_url: str = DEFAULT_BASE_URL
     base_file_url: str = ""
     volunteer_chat_id: int | None = None
+    volunteer_lang: str = "en"  # language of the bot's messages in the volunteers' group
+    reply_hours: int = 24  # what users are told about the wait for a volunteer
     admin_user_ids: frozenset[int] = frozenset()
     database_path: Path = Path("data/bot.sqlite3")
     knowledge_dir: Path = Path("knowledge")
@@ -72,6 +87,8 @@ class Settings:
             base_url=base_url,
             base_file_url=file_url,
             volunteer_chat_id=_int(env, "VOLUNTEER_CHAT_ID", None),
+            volunteer_lang=_lang(env, "VOLUNTEER_LANG", "en"),
+            reply_hours=_int(env, "VOLUNTEER_REPLY_HOURS", 24, minimum=1) or 24,
             admin_user_ids=frozenset(admins),
             database_path=Path(env.get("DATABASE_PATH", "").strip() or "data/bot.sqlite3"),
             knowledge_dir=Path(env.get("KNOWLEDGE_DIR", "").strip() or "knowledge"),
@@ -84,3 +101,29 @@ class Settings:
             webhook_port=_int(env, "WEBHOOK_PORT", 8443, minimum=1) or 8443,
             health_port=_int(env, "HEALTH_PORT", 8080, minimum=0) or 0,
         )
+
+
+#: What Telegram accepts as a webhook secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def check_webhook(settings: Settings) -> None:
+    """Raise ConfigError (one line naming the variable) unless the webhook settings can work:
+    ``WEBHOOK_URL`` an http(s) address with a host, ``WEBHOOK_SECRET`` 1-256 of A-Z a-z 0-9 _ -."""
+    url = settings.webhook_url
+    if not url:
+        raise ConfigError("WEBHOOK_URL is not set: webhook mode needs the public https address Telegram sends updates to (see deploy/.env.example)")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url) or parts.fragment:
+        raise ConfigError(f"WEBHOOK_URL must be an address like https://bot.example.org/, got {url!r}")
+    secret = settings.webhook_secret
+    if not secret:
+        raise ConfigError("WEBHOOK_SECRET is not set: webhook mode needs a secret (python3 -c \"import secrets; print(secrets.token_urlsafe(32))\")")
+    if not _WEBHOOK_SECRET.fullmatch(secret):
+        # never echo the secret itself
+        raise ConfigError(f"WEBHOOK_SECRET must be 1 to 256 characters of A-Z a-z 0-9 _ and - only (got {len(secret)} characters)")
+
+
+def webhook_path(settings: Settings) -> str:
+    """The path of WEBHOOK_URL (the reverse proxy forwards it unchanged), without the leading /."""
+    return urlsplit(settings.webhook_url).path.lstrip("/")

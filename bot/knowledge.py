@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import scamradar, validate
+from bot import escalation, scamradar, validate
 from bot.langs import LANGS
 from bot.validate import Problem
 from bot.yamlload import LineDict, LineList, load_yaml
@@ -194,6 +194,8 @@ def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
         if path.name == SYNONYMS_FILE and path.parent == root:
             synonyms, synonym_lines = _parse_synonyms(parsed.data, label, problems)
             continue
+        if path.name == escalation.URGENT_WORDS_FILE and path.parent == root:
+            continue  # read by bot.escalation (checked below)
         if path.name == SCAM_PATTERNS_FILE and path.parent == root:
             continue  # read by bot.scamradar
         if path.name == OUT_OF_SCOPE_FILE and path.parent == root:
@@ -206,6 +208,7 @@ def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
         problems.append(Problem(str(root), 0, "no .yaml files found in this folder"))
     problems.extend(validate.check_entries(entries, today=today))
     problems.extend(validate.check_synonyms(synonyms, synonym_lines, label=str(root / SYNONYMS_FILE)))
+    problems.extend(escalation.load_urgent_words(root / escalation.URGENT_WORDS_FILE)[1])
     patterns, pattern_problems = scamradar.load_patterns(root / SCAM_PATTERNS_FILE)
     problems.extend(pattern_problems)
     for rule in getattr(patterns, "rules", ()):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -251,8 +252,8 @@ class Renderer:
         return Screen(esc(text), text, rows)
 
     def human_unavailable(self, lang: str) -> Screen:
-        """"Talk to a person" while volunteers are not connected: how to find help meanwhile."""
-        note = _(lang, "Volunteers are not connected to this bot yet. Meanwhile, this is how to get help from a person:")
+        """"Talk to a person" while no volunteer can be reached: how to find help meanwhile."""
+        note = _(lang, "No volunteer is available right now. Meanwhile, this is how to get help from a person:")
         entry = self.kb.get("find-lawyer")
         answer = entry.text(lang).answer if entry else ""
         rows = ((Button("📚 " + _(lang, "See all topics"), callbacks.encode("m")),),)
@@ -284,3 +285,182 @@ class Renderer:
     def edited(self, lang: str) -> Screen:
         text = _(lang, "I only read new messages. If you corrected your question, please send it again.")
         return Screen(esc(text), text)
+
+    # -- talking to a person (bot.escalation): what the user sees ----------------------------
+
+    def reply_estimate(self, lang: str, hours: int) -> str:
+        """Roughly when a volunteer answers ("usually within a day")."""
+        if hours <= 1:
+            return _(lang, "usually within an hour")
+        if hours < 24:
+            return _(lang, "usually within {hours} hours", hours=hours)
+        if hours == 24:
+            return _(lang, "usually within a day")
+        return _(lang, "usually within {days} days", days=-(-hours // 24))
+
+    def consent(self, lang: str, hours: int) -> Screen:
+        """Before anything goes to a person: who reads it, when, not legal advice, /forget."""
+        title = _(lang, "Before a person reads your messages:")
+        lines = [
+            _(lang, "- Who reads them: volunteers who help with this bot. They are not the government and not lawyers."),
+            _(lang, "- When: {estimate}.", estimate=self.reply_estimate(lang, hours)),
+            _(lang, "- What they tell you is general information, not legal advice."),
+            _(lang, "- Numbers such as your A-number, passport or phone number are hidden from them unless you choose to share them."),
+            _(lang, "- You can delete your data at any time with /forget."),
+        ]
+        question = _(lang, "Nothing is sent until you agree. Do you want a volunteer to read your messages?")
+        rows = ((
+            Button("✅ " + _(lang, "Yes, send"), callbacks.encode("k", "yes")),
+            Button("✖️ " + _(lang, "No"), callbacks.encode("k", "no")),
+        ),)
+        body = "\n".join(lines)
+        return Screen(f"<b>{esc(title)}</b>\n{esc(body)}\n\n{esc(question)}", f"{title}\n{body}\n\n{question}", rows)
+
+    def consent_declined(self, lang: str) -> Screen:
+        text = _(lang, "All right: nothing was sent. You can keep asking me, or pick a topic:")
+        return Screen(esc(text), text, self.menu_rows(lang))
+
+    def _cancel_row(self, lang: str) -> tuple[Button, ...]:
+        return (Button("✖️ " + _(lang, "Cancel my request"), callbacks.encode("x")),)
+
+    def ticket_opened(self, lang: str, hours: int) -> Screen:
+        """The request went to the volunteers: a person will answer here, when, how to cancel."""
+        sent = _(lang, "Thank you. A volunteer will read your messages and answer here, {estimate}.", estimate=self.reply_estimate(lang, hours))
+        meanwhile = _(lang, "Until then I will not answer on my own: everything you write here goes to the volunteer. To cancel, send /cancel or press the button.")
+        return Screen(f"{esc(sent)}\n\n{esc(meanwhile)}", f"{sent}\n\n{meanwhile}", (self._cancel_row(lang),))
+
+    def ticket_already_open(self, lang: str) -> Screen:
+        text = _(lang, "A volunteer already has your request: just write here. To cancel, send /cancel.")
+        return Screen(esc(text), text, (self._cancel_row(lang),))
+
+    def request_cancelled(self, lang: str) -> Screen:
+        text = _(lang, "Your request was cancelled and the volunteers were told. I answer your questions again; you can ask for a person at any time.")
+        return Screen(esc(text), text, self.menu_rows(lang))
+
+    def no_open_request(self, lang: str) -> Screen:
+        text = _(lang, "You have no open request with a volunteer.")
+        return Screen(esc(text), text)
+
+    def document_warning(self, lang: str) -> Screen:
+        """A photo, file or contact while talking to a volunteer: think before sending it."""
+        text = _(lang, "⚠️ Photos and files of documents (passport, parole notice, work permit...) and contacts show private numbers. Send one only if the volunteer needs it, and cover the numbers you do not want to share. Send this to the volunteer?")
+        rows = ((
+            Button(_(lang, "Send it"), callbacks.encode("p", "yes")),
+            Button(_(lang, "Do not send"), callbacks.encode("p", "no")),
+        ),)
+        return Screen(esc(text), text, rows)
+
+    def document_sent(self, lang: str, sent: bool) -> Screen:
+        text = _(lang, "Sent to the volunteer.") if sent else _(lang, "Not sent.")
+        return Screen(esc(text), text)
+
+    def identifiers_hidden(self, lang: str) -> Screen:
+        """Offered once per request when a message had an A-number, phone number ..."""
+        text = _(lang, "I hid numbers such as your A-number, passport or phone number from the volunteer. If the volunteer needs them, you can share them.")
+        return Screen(esc(text), text, ((Button("🔓 " + _(lang, "Share my numbers with the volunteer"), callbacks.encode("i")),),))
+
+    def identifiers_shared(self, lang: str) -> Screen:
+        text = _(lang, "From now on the volunteer sees the numbers you write in this conversation. Send again any message they need.")
+        return Screen(esc(text), text)
+
+    def ticket_closed(self, lang: str) -> Screen:
+        """A volunteer closed the conversation: thanks, and "did this help?"."""
+        text = _(lang, "The volunteer closed this conversation. Thank you for writing! I answer your questions again from now on.")
+        helped = _(lang, "Did the volunteer help you?")
+        rows = ((
+            Button("👍 " + _(lang, "Yes"), callbacks.encode("r", "yes")),
+            Button("👎 " + _(lang, "No"), callbacks.encode("r", "no")),
+        ),)
+        return Screen(f"{esc(text)}\n\n{esc(helped)}", f"{text}\n\n{helped}", rows)
+
+    # -- talking to a person: what the volunteers see (in the volunteers' language) ----------
+
+    def ticket_header(
+        self, lang: str, *, name: str, user_lang: str, waited: str, questions: Sequence[str],
+        guesses: Sequence[tuple[str, float]], entry_id: str = "", plain: bool = False, reopened: bool = False,
+    ) -> Screen:
+        """The first message of a ticket: what the person asked (identifiers hidden), the bot's
+        best guesses, their language, how long they have waited, and how to answer."""
+        lines = [f"<b>{esc(name)}</b>"]
+        lines.append(esc(_(lang, "Language: {language} ({code}) · waiting {waited}", language=LANG_NAMES.get(user_lang, user_lang), code=user_lang, waited=waited)))
+        if reopened:
+            lines.append(esc(_(lang, "(The ticket's topic was deleted: this is a new one.)")))
+        entry = self.kb.get(entry_id) if entry_id else None
+        if entry is not None:
+            lines.append(esc(_(lang, "Came from the answer: {title} ({id})", title=self.title(entry, lang), id=entry.id)))
+        if questions:
+            lines.append("\n" + esc(_(lang, "What they asked (identifiers hidden):")))
+            lines.extend("• " + esc(question) for question in questions)
+        elif not reopened:
+            lines.append("\n" + esc(_(lang, "They asked for a person without a question yet.")))
+        known = [(self.kb.get(e), score) for e, score in guesses]
+        if known and any(e is not None for e, _s in known):
+            lines.append("\n" + esc(_(lang, "The bot's best guesses:")))
+            lines.extend(f"• {esc(e.id)}: {esc(self.title(e, lang))} ({score:g})" for e, score in known if e is not None)
+        if plain:
+            how = _(lang, "Reply to this message (or to any message of this ticket) to answer: your reply is copied to the person without your name. Replies starting with ! or /note stay here. Commands, as replies: /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.")
+        else:
+            how = _(lang, "Write in this topic to answer: your messages are copied to the person without your name. Messages starting with ! or /note stay here. /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.")
+        lines.append("\n<i>" + esc(how) + "</i>")
+        html_text = "\n".join(lines)
+        return Screen(html_text, _plain(html_text))
+
+    def urgent_mention(self, lang: str, *, name: str, waited: str, link: str | None) -> Screen:
+        """Posted in the general topic when an urgent ticket opens."""
+        text = _(lang, "⚠️ Urgent request {name}: someone may be detained or facing removal (waiting {waited}).", name=name, waited=waited)
+        html_text = esc(text)
+        if link:
+            html_text += f'\n<a href="{html.escape(link, quote=True)}">{esc(_(lang, "Open the topic"))}</a>'
+        return Screen(html_text, _plain(html_text))
+
+    def desk_note(self, lang: str, key: str, **values: object) -> Screen:
+        """Short notes the bot posts for the volunteers."""
+        notes = {
+            "cancelled": lambda: _(lang, "The person cancelled the request. Ticket closed."),
+            "blocked": lambda: _(lang, "The person blocked the bot: ticket closed, nothing more can reach them."),
+            "closed": lambda: _(lang, "Ticket closed. The person was thanked and asked whether this helped."),
+            "is_closed": lambda: _(lang, "This ticket is closed: nothing was sent to the person."),
+            "not_ticket": lambda: _(lang, "Use this command inside a ticket's topic (or as a reply to a ticket's message)."),
+            "kb_sent": lambda: _(lang, "Sent to the person: {title} ({id}), in {language}.", **values),
+            "kb_unknown": lambda: _(lang, "There is no entry {id}. Closest: {ids}", **values),
+            "kb_usage": lambda: _(lang, "Usage: /kb <entry id>, for example /kb find-lawyer"),
+            "lang_set": lambda: _(lang, "The person's language is now {language}.", **values),
+            "lang_usage": lambda: _(lang, "Usage: /lang es, /lang ht or /lang en"),
+            "undelivered": lambda: _(lang, "A message could not be delivered to the person (Telegram refused it)."),
+            "not_copied": lambda: _(lang, "A message from the person could not be copied here (Telegram refused it)."),
+            "now_urgent": lambda: _(lang, "⚠️ The person wrote urgent words: the ticket is now marked urgent."),
+        }
+        text = notes[key]()
+        return Screen(esc(text), text)
+
+    def queue(self, lang: str, rows: Sequence[tuple[str, str, str | None]], *, limit: int = 50) -> Screen:
+        """/queue: ``rows`` of (topic name, waiting time, link), urgent first, oldest first."""
+        if not rows:
+            text = _(lang, "No open tickets.")
+            return Screen(esc(text), text)
+        lines = [f"<b>{esc(_(lang, 'Open tickets: {count}', count=len(rows)))}</b>"]
+        for name, waited, link in rows[:limit]:
+            label = esc(name)
+            if link:
+                label = f'<a href="{html.escape(link, quote=True)}">{label}</a>'
+            lines.append(f"• {label} · " + esc(_(lang, "waiting {waited}", waited=waited)))
+        if len(rows) > limit:
+            lines.append(esc(_(lang, "... and {count} more", count=len(rows) - limit)))
+        html_text = "\n".join(lines)
+        return Screen(html_text, _plain(html_text))
+
+    def desk_stats(self, lang: str, windows: Sequence[tuple[int, int, int, str | None, int, int]], open_now: int) -> Screen:
+        """/stats: per window (days, opened, closed, median first reply, helped, not helped)."""
+        lines = [f"<b>{esc(_(lang, 'Open tickets now: {count}', count=open_now))}</b>"]
+        for days, opened, closed, median, helped, not_helped in windows:
+            lines.append(esc(_(
+                lang, "Last {days} days: {opened} opened, {closed} closed, median time to first reply {median}; helped: {yes} yes, {no} no.",
+                days=days, opened=opened, closed=closed, median=median or "-", yes=helped, no=not_helped,
+            )))
+        html_text = "\n".join(lines)
+        return Screen(html_text, _plain(html_text))
+
+
+def _plain(html_text: str) -> str:
+    """The plain-text twin of HTML this module wrote (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))

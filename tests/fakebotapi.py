@@ -516,6 +516,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = False  # joined in server_close(); every wait in a handler is interruptible
     block_on_close = True
     allow_reuse_address = True
+    # Listen backlog: the bot opens dozens of connections at once (64 updates in parallel); the
+    # default of 5 makes the kernel drop or reset them, which real Telegram never does.
+    request_queue_size = 256
     fake: FakeBotAPI
 
     def handle_error(self, request: Any, client_address: Any) -> None:

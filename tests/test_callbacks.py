@@ -24,6 +24,7 @@ VALID = [
     ("k", "yes"),
     ("p", "no"),
     ("r", "yes"),
+    ("i", ""),
     ("w", "chnv-ended"),
     ("s", "chnv-ended"),
     ("x", ""),

@@ -14,7 +14,7 @@ CORE = [
     "bot.normalize", "bot.policy", "bot.render", "bot.callbacks",
 ]
 # Also pure by design: the terminal chat, evaluation, validation and the command line itself.
-ALSO_PURE = ["bot.chat", "bot.evaluation", "bot.validate", "bot.yamlload", "bot.lexicon", "bot.i18n", "bot.cli"]
+ALSO_PURE = ["bot.chat", "bot.evaluation", "bot.validate", "bot.yamlload", "bot.lexicon", "bot.i18n", "bot.cli", "bot.escalation"]
 
 PROBE = """
 import json, sys

@@ -24,7 +24,7 @@ def screen_for(engine: Engine, renderer: Renderer, reply: Reply, *, volunteers: 
     if reply.action == "answer" and reply.topic:
         entry = engine.kb.get(reply.topic)
         if entry is not None:
-            return renderer.answer(entry, reply.lang)
+            return renderer.answer(entry, reply.lang, scam_warning=reply.scam is not None)
     if reply.action == "suggest":
         return renderer.suggest(reply.suggestions, reply.lang)
     return renderer.escalate(reply.lang, volunteers=volunteers)

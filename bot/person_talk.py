@@ -122,6 +122,11 @@ async def relay_message(update: Update, context: Context, ticket: Ticket, messag
         return
     if not ticket.urgent and svc.desk.urgent_words.match(message.text or message.caption or ""):
         await _make_urgent(context, ticket)
+    patterns = svc.engine.kb.scam_patterns
+    hit = patterns.check(message.text or message.caption or "", ticket.lang) if patterns else None
+    if hit is not None:  # scam radar: warn the user at once and mark the topic for the volunteers
+        await _show(update, svc.renderer.scam_warning(ticket.lang), reply_to=message.message_id)
+        await svc.storage.enqueue(ticket.id, "group", relay.note_payload(svc.renderer.desk_note(svc.desk.lang, "scam", rule=hit.rule)), utc_now())
     if plan.action == "text":
         payload = {"kind": "text", "text": plan.text, "user_message_id": message.message_id}
     else:

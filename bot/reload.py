@@ -4,7 +4,7 @@
 (in a worker thread: building the matcher takes a moment and the bot keeps answering
 meanwhile). Only a knowledge base with no error replaces the one in service, Engine and
 Renderer together; otherwise the old one stays and the result carries the ``file:line``
-errors. ``error_report`` cuts them to fit one Telegram message.
+errors. ``report`` cuts them to fit one Telegram message.
 
 ``install_sighup(application)`` (from ``post_init``) makes ``kill -HUP <pid>`` do the same;
 a failed reload is logged and sent to every ``ADMIN_USER_IDS`` account.

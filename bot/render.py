@@ -153,7 +153,9 @@ class Renderer:
 
     # -- screens ---------------------------------------------------------------------------
 
-    def answer(self, entry: Entry, lang: str, *, extra_buttons: Sequence[Button] = ()) -> Screen:
+    def answer(self, entry: Entry, lang: str, *, extra_buttons: Sequence[Button] = (), scam_warning: bool = False) -> Screen:
+        """An entry's answer. ``scam_warning``: the user's message matched the scam radar, so a
+        warning comes first (above the scam entry, or above the answer the user asked for)."""
         text = entry.text(lang)
         reviewed = _(lang, "Reviewed: {date}", date=format_day(entry.reviewed, lang))
         disclaimer = _(lang, "General information, not legal advice.")
@@ -168,6 +170,10 @@ class Renderer:
             urgent = _(lang, "If this is happening now, press “Talk to a person”: a volunteer will see your message first.")
             parts_html.insert(1, f"<b>{esc(urgent)}</b>")
             parts_plain.insert(1, urgent)
+        if scam_warning:
+            warning = "⚠️ " + _(lang, "Careful: your message looks like a common scam. Do not pay and do not send documents or codes. This bot never asks for money.")
+            parts_html.insert(0, f"<b>{esc(warning)}</b>")
+            parts_plain.insert(0, warning)
         parts_html.append(esc(helpful))
         parts_plain.append(helpful)
         rows: list[tuple[Button, ...]] = []
@@ -413,6 +419,11 @@ class Renderer:
             html_text += f'\n<a href="{html.escape(link, quote=True)}">{esc(_(lang, "Open the topic"))}</a>'
         return Screen(html_text, _plain(html_text))
 
+    def scam_warning(self, lang: str) -> Screen:
+        """Shown to a user whose message in an open ticket matched the scam radar."""
+        text = "⚠️ " + _(lang, "Careful: your message looks like a common scam. Do not pay and do not send documents or codes. This bot never asks for money.")
+        return Screen(f"<b>{esc(text)}</b>", text)
+
     def desk_note(self, lang: str, key: str, **values: object) -> Screen:
         """Short notes the bot posts for the volunteers."""
         notes = {
@@ -429,6 +440,7 @@ class Renderer:
             "undelivered": lambda: _(lang, "A message could not be delivered to the person (Telegram refused it)."),
             "not_copied": lambda: _(lang, "A message from the person could not be copied here (Telegram refused it)."),
             "now_urgent": lambda: _(lang, "⚠️ The person wrote urgent words: the ticket is now marked urgent."),
+            "scam": lambda: _(lang, "⚠️ Scam radar: the person's last message looks like a scam offer ({rule}). They were warned not to pay or send documents.", **values),
         }
         text = notes[key]()
         return Screen(esc(text), text)

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sys
 from collections import Counter
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeDefault, Message, Update
@@ -361,6 +362,9 @@ def run(settings: Settings, webhook: bool = False) -> int:
         except ConfigError as exc:
             print(f"Configuration error: {exc}", file=sys.stderr)
             return 2
+    if not settings.log_salt:  # unsalted hashes of user ids could be reversed by trying every id
+        settings = replace(settings, log_salt=secrets.token_hex(16))
+        log.warning("LOG_SALT is not set: user pseudonyms in the logs change at every restart")
     try:
         svc = Services.load(settings)
     except KnowledgeBaseError as exc:

@@ -613,3 +613,17 @@ async def test_without_volunteers_people_get_the_lawyer_answer(fake_api: FakeBot
     assert bot.services.engine.kb.get("find-lawyer").text("es").answer.split(":")[0] in person.text
     assert fake.sent_messages(VOLUNTEERS) == [] and not fake.calls_to("createForumTopic")
     assert TOKEN not in caplog.text
+
+
+async def test_scam_radar_in_an_open_ticket_warns_the_user_and_marks_the_topic(desk: RunningBot) -> None:
+    fake = desk.fake
+    topic = topic_of(await escalate(desk))
+    mark = fake.mark()
+    fake.message(USER, "un señor dice que reabren el parole si le pago 500 dolares por zelle")
+    [warning] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER, since=mark)
+    assert warning.text == desk.renderer.scam_warning("es").html
+    note = desk.renderer.desk_note(desk.services.desk.lang, "scam", rule="paid-reopening").html
+    [marked] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == note, since=mark)
+    assert marked.params["message_thread_id"] == topic
+    # the message itself still reaches the volunteers
+    await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and "zelle" in c.text, since=mark)

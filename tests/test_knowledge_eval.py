@@ -71,3 +71,23 @@ def test_own_probe_set_does_not_regress(engine: Engine):
         assert rates["found"] >= 0.95, (lang, report.table())
         assert rates["oos_answered"] <= 0.20, (lang, report.table())
         assert rates["lang_ok"] >= 0.97, (lang, report.table())
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("un tipo en facebook me cobra 300 dolares por zelle pa meterme en el parole q reabrieron", "es"),
+        ("yon nèg di m li ka fè m jwenn paròl la si m peye l 500 dola sou zelle, yo relouvri l", "ht"),
+        ("a guy says chnv reopened and he can get me in if i pay 400 dollars by zelle", "en"),
+    ],
+)
+def test_scam_messages_get_the_warning_first(engine: Engine, text: str, lang: str):
+    from bot.chat import screen_for
+    from bot.render import Renderer
+
+    reply = engine.respond(text)
+    assert reply.lang == lang
+    assert reply.scam is not None and reply.action == "answer" and reply.topic in {"scam-reopening", "scam-signs"}
+    screen = screen_for(engine, Renderer(engine.kb), reply)
+    assert screen.plain.startswith("⚠️ ")
+    assert screen.html.startswith("<b>⚠️ ")

@@ -13,12 +13,12 @@ import shutil
 import signal
 import sqlite3
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import eventually
 
 from bot import callbacks
 from bot.i18n import _
@@ -26,7 +26,7 @@ from bot.knowledge import CATEGORIES
 from bot.delivery import MAX_RETRIES
 from bot.render import format_day
 from conftest import TEST_KB, TOKEN, RunningBot
-from fakebotapi import BOT_ID, Call, FakeBotAPI
+from fakebotapi import Call, FakeBotAPI
 
 USER = 4242
 OTHER = 5151
@@ -52,18 +52,6 @@ async def sent_after(fake: FakeBotAPI, inject: Callable[[], Any], *, chat_id: in
     mark = fake.mark()
     inject()
     return await fake.wait_for(method, lambda c: c.ok and c.chat_id == chat_id, count=count, since=mark, timeout=timeout)
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def assert_html(call: Call, screen) -> None:

@@ -9,15 +9,14 @@ what ended up in SQLite.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import eventually
 
 from bot import callbacks
 from bot.i18n import _
@@ -40,18 +39,6 @@ def cb(action: str, arg: str = "") -> str:
 def flat(call: Call) -> list[str]:
     markup = call.params.get("reply_markup") or {}
     return [b.get("callback_data", b.get("url")) for row in markup.get("inline_keyboard", []) for b in row]
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def rows(db_path: Path, sql: str) -> list[tuple]:

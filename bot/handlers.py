@@ -16,6 +16,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import callbacks, keyboards, person_talk, privacy, reload
 from bot.i18n import _
+from bot.langs import DEFAULT_LANG
 from bot.logs import hash_user
 from bot.render import Screen
 from bot.telegram_app import Services, services
@@ -101,6 +102,12 @@ async def start(update: Update, context: Context) -> None:
     svc = services(context)
     user = update.effective_user
     lang = await svc.known_lang(user.id, user.language_code)
+    shared = context.args[0] if context.args else ""
+    if shared and svc.engine.kb.get(shared) is not None:  # opened from a shared answer card
+        screen = await svc.entry(shared, lang or DEFAULT_LANG)
+        if screen is not None:
+            await _send(update, screen)
+            return
     await _send(update, svc.renderer.welcome(lang) if lang else svc.renderer.language_picker_any())
 
 
@@ -173,6 +180,15 @@ async def show_entry(update: Update, context: Context) -> None:
     await update.callback_query.answer()
     screen = await svc.entry(entry_id, lang)
     await _send(update, screen or svc.renderer.expired(lang), reply_to=_question_id(update))
+
+
+async def share_entry(update: Update, context: Context) -> None:
+    """Send a forwardable card of the answer (text, reviewed date, sources, link to the bot)."""
+    svc, lang, entry_id = await _button(update, context)
+    await update.callback_query.answer()
+    entry = svc.engine.kb.get(entry_id)
+    screen = svc.renderer.share_card(entry, lang, update.get_bot().username or "") if entry else svc.renderer.expired(lang)
+    await _send(update, screen)
 
 
 async def show_category(update: Update, context: Context) -> None:

@@ -191,7 +191,25 @@ class Renderer:
             rows.append(tuple(extra_buttons))
         if not entry.urgent:
             rows.append((self.human_button(lang, entry.id),))
+        rows.append((Button("📤 " + _(lang, "Share this answer"), callbacks.encode("s", entry.id)),))
         return Screen("\n\n".join(parts_html), "\n\n".join(parts_plain), tuple(rows))
+
+    def share_card(self, entry: Entry, lang: str, bot_username: str = "") -> Screen:
+        """A compact, forwardable card: the answer, its reviewed date, its sources and a link
+        that opens this bot on the same answer, so a correct answer can travel like a rumour."""
+        text = entry.text(lang)
+        reviewed = _(lang, "Reviewed: {date}", date=format_day(entry.reviewed, lang))
+        disclaimer = _(lang, "General information, not legal advice.")
+        sources = "\n".join(f"- {s.title}: {s.url}" for s in entry.sources)
+        link = f"https://t.me/{bot_username}?start={entry.id}" if bot_username else ""
+        ask = _(lang, "More answers, in Spanish, Kreyòl and English:") + (f" {link}" if link else "")
+        title = self.title(entry, lang)
+        plain = f"{title}\n\n{text.answer}\n\n{reviewed} · {disclaimer}\n{_(lang, 'Sources:')}\n{sources}\n\n{ask}"
+        html_text = (
+            f"<b>{esc(title)}</b>\n\n{esc(text.answer)}\n\n<i>{esc(reviewed)} · {esc(disclaimer)}</i>\n"
+            f"{esc(_(lang, 'Sources:'))}\n{esc(sources)}\n\n{esc(ask)}"
+        )
+        return Screen(html_text, plain)
 
     def suggest(self, entry_ids: Sequence[str], lang: str) -> Screen:
         text = _(lang, "I'm not sure I understood. Did you mean one of these?")

@@ -317,6 +317,7 @@ def build_application(
         MessageHandler(new & filters.COMMAND, h.help_command),  # an unknown command
         # 2. Buttons: each action by its validated payload; anything else has expired.
         CallbackQueryHandler(h.show_entry, pattern=_pressed("a")),
+        CallbackQueryHandler(h.share_entry, pattern=_pressed("s")),
         CallbackQueryHandler(h.show_category, pattern=_pressed("c")),
         CallbackQueryHandler(h.show_menu, pattern=_pressed("m")),
         CallbackQueryHandler(h.choose_language, pattern=_pressed("l")),

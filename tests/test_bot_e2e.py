@@ -160,7 +160,7 @@ async def test_question_gets_the_answer(bot: RunningBot) -> None:
     assert entry.text("es").answer in call.text
     assert format_day(entry.reviewed, "es") == "1 de octubre de 2025"
     assert "1 de octubre de 2025" in call.text
-    assert buttons(call) == [[cb("a", "work-permit")], [cb("y", "chnv-ended"), cb("n", "chnv-ended")], [cb("h", "chnv-ended")]]
+    assert buttons(call) == [[cb("a", "work-permit")], [cb("y", "chnv-ended"), cb("n", "chnv-ended")], [cb("h", "chnv-ended")], [cb("s", "chnv-ended")]]
     question_id = fake.chat_history(USER)[0]["message_id"]
     assert call.params["reply_parameters"]["message_id"] == question_id
     assert call.params["link_preview_options"] == {"is_disabled": True}
@@ -262,7 +262,7 @@ async def test_feedback_yes_is_stored_without_user_and_removes_the_vote_buttons(
     [answer] = await sent_after(fake, lambda: fake.message(USER, "se acabó el parole humanitario?", language_code="es"))
     [edit] = await sent_after(fake, lambda: fake.callback_query(USER, cb("y", "chnv-ended")), method="editMessageReplyMarkup")
     assert edit.params["message_id"] == answer.result["message_id"]
-    assert buttons(edit) == [[cb("a", "work-permit")], [cb("h", "chnv-ended")]]
+    assert buttons(edit) == [[cb("a", "work-permit")], [cb("h", "chnv-ended")], [cb("s", "chnv-ended")]]
     [ack] = fake.calls_to("answerCallbackQuery")
     assert ack.params["text"] == _("es", "Thank you for your feedback!")
     [(entry_id, lang, day, helpful)] = await bot.storage.feedback()
@@ -487,3 +487,30 @@ async def test_run_refuses_an_invalid_knowledge_base(fake_api: FakeBotAPI, tmp_p
     assert process.returncode == 1
     assert f"{path}:" in log and "no-such-entry" in log
     assert fake_api.calls == []  # nothing was sent to Telegram
+
+
+# -- shareable answer cards ------------------------------------------------------------------
+
+
+async def test_share_button_sends_a_forwardable_card_with_date_sources_and_link(bot: RunningBot) -> None:
+    fake = bot.fake
+    await sent_after(fake, lambda: fake.message(USER, "se acabó el parole humanitario?", language_code="es"))
+    [card] = await sent_after(fake, lambda: fake.callback_query(USER, cb("s", "chnv-ended")))
+    entry = bot.services.engine.kb.get("chnv-ended")
+    assert card.params["parse_mode"] == "HTML"
+    assert "reply_markup" not in card.params  # nothing that breaks when forwarded
+    assert card.text == bot.renderer.share_card(entry, "es", "parole_help_bot").html
+    assert "1 de octubre de 2025" in card.text
+    assert all(source.url in card.text for source in entry.sources)
+    assert "https://t.me/parole_help_bot?start=chnv-ended" in card.text
+
+
+async def test_link_from_a_shared_card_opens_that_answer(bot: RunningBot) -> None:
+    fake = bot.fake
+    [call] = await sent_after(fake, lambda: fake.command(USER, "/start", args=["chnv-ended"], language_code="ht"))
+    entry = bot.services.engine.kb.get("chnv-ended")
+    assert entry.text("ht").answer.split("\n")[0][:40] in call.text
+    assert cb("s", "chnv-ended") in flat(call)
+    # an unknown payload falls back to the welcome
+    [welcome] = await sent_after(fake, lambda: fake.command(USER, "/start", args=["no-such-entry"], language_code="ht"))
+    assert welcome.text == bot.renderer.welcome("ht").html

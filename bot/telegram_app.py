@@ -300,6 +300,7 @@ def build_application(
     # 0b. While a user has an open ticket, what they send goes to the volunteers and nothing
     #     below answers it (ApplicationHandlerStop); commands and buttons still work.
     application.add_handler(MessageHandler(new & ~filters.COMMAND & (filters.TEXT | NOT_TEXT), p.while_open), group=-1)
+    admins = new & filters.User(user_id=settings.admin_user_ids)
     # Note: order matters. In a group, the first handler whose check matches wins.
     application.add_handlers([
         # 1. Commands, in private chats only: in any other group the bot stays silent.
@@ -310,10 +311,10 @@ def build_application(
         CommandHandler("human", h.human, filters=new),
         CommandHandler("forget", h.forget, filters=new),
         CommandHandler("cancel", p.cancel, filters=new),
-        # (Admin-only commands go here, gated with filters.User(user_id=settings.admin_user_ids).)
-        CommandHandler("reload", h.reload_command, filters=new & filters.User(user_id=settings.admin_user_ids)),
-        CommandHandler("stats", admin.stats, filters=new & filters.User(user_id=settings.admin_user_ids)),
-        CommandHandler("report", admin.report, filters=new & filters.User(user_id=settings.admin_user_ids)),
+        # Admin-only commands, gated at registration (ADMIN_USER_IDS).
+        CommandHandler("reload", h.reload_command, filters=admins),
+        CommandHandler("stats", admin.stats, filters=admins),
+        CommandHandler("report", admin.report, filters=admins),
         MessageHandler(new & filters.COMMAND, h.help_command),  # an unknown command
         # 2. Buttons: each action by its validated payload; anything else has expired.
         CallbackQueryHandler(h.show_entry, pattern=_pressed("a")),

@@ -14,7 +14,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot import callbacks, keyboards, person_talk, privacy, reload
+from bot import callbacks, follow, keyboards, person_talk, privacy, reload
 from bot.i18n import _
 from bot.langs import DEFAULT_LANG
 from bot.logs import hash_user
@@ -182,6 +182,27 @@ async def show_entry(update: Update, context: Context) -> None:
     await _send(update, screen or svc.renderer.expired(lang), reply_to=_question_id(update))
 
 
+async def follow_entry(update: Update, context: Context) -> None:
+    """Remember that the user wants this answer again when a maintainer updates it."""
+    svc, lang, entry_id = await _button(update, context)
+    entry = svc.engine.kb.get(entry_id)
+    if entry is None:
+        await update.callback_query.answer()
+        await _send(update, svc.renderer.expired(lang))
+        return
+    await svc.storage.follow(update.effective_user.id, entry_id, lang, entry.reviewed.isoformat())
+    await update.callback_query.answer(_(lang, "Done: if this answer changes, I will send you the new one. /unfollow stops it."), show_alert=True)
+
+
+async def unfollow(update: Update, context: Context) -> None:
+    """Stop every "tell me if this changes" subscription of the user."""
+    svc = services(context)
+    user = update.effective_user
+    lang = await svc.lang_of(user.id, user.language_code)
+    count = await svc.storage.unfollow_all(user.id)
+    await _send(update, svc.renderer.notice(_(lang, "Done: you no longer follow any answer ({count}).", count=count)))
+
+
 async def share_entry(update: Update, context: Context) -> None:
     """Send a forwardable card of the answer (text, reviewed date, sources, link to the bot)."""
     svc, lang, entry_id = await _button(update, context)
@@ -322,3 +343,5 @@ async def reload_command(update: Update, context: Context) -> None:
     user = update.effective_user
     result = await reload.reload_knowledge(svc)
     await _send(update, svc.renderer.notice(reload.report(result, await svc.lang_of(user.id, user.language_code))))
+    if result.ok:
+        follow.schedule(context.application, 0)  # followers of changed answers get the new one

@@ -111,6 +111,10 @@ async def reload_and_notify(application: Any) -> ReloadResult:
 
     svc = services(application)
     result = await reload_knowledge(svc)
+    if result.ok:
+        from bot import follow
+
+        follow.schedule(application, 0)
     if not result.ok:
         for line in result.errors[:50]:
             log.warning("knowledge base: %s", line)

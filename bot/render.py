@@ -191,7 +191,10 @@ class Renderer:
             rows.append(tuple(extra_buttons))
         if not entry.urgent:
             rows.append((self.human_button(lang, entry.id),))
-        rows.append((Button("📤 " + _(lang, "Share this answer"), callbacks.encode("s", entry.id)),))
+        rows.append((
+            Button("🔔 " + _(lang, "Tell me if this changes"), callbacks.encode("w", entry.id)),
+            Button("📤 " + _(lang, "Share this answer"), callbacks.encode("s", entry.id)),
+        ))
         return Screen("\n\n".join(parts_html), "\n\n".join(parts_plain), tuple(rows))
 
     def share_card(self, entry: Entry, lang: str, bot_username: str = "") -> Screen:

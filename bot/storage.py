@@ -106,6 +106,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_ticket ON outbox (ticket_id, target, id);
     """,
+    # 2 -> 3: "Tell me if this changes": which answers a user follows, and the reviewed date
+    # they last received (the new answer is sent once when a maintainer changes that date).
+    """
+    CREATE TABLE follows (
+        user_id  INTEGER NOT NULL,
+        entry_id TEXT NOT NULL,
+        lang     TEXT NOT NULL,
+        reviewed TEXT NOT NULL,
+        PRIMARY KEY (user_id, entry_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX follows_entry ON follows (entry_id);
+    """,
 )
 
 
@@ -532,6 +544,27 @@ class Storage:
             "SELECT direction, user_message_id, group_message_id FROM relayed WHERE ticket_id = ? ORDER BY id", (ticket_id,)
         )
         return [(d, u, g) for d, u, g in rows]
+
+    # -- follows ("tell me if this changes") -------------------------------------------------
+
+    async def follow(self, user_id: int, entry_id: str, lang: str, reviewed: str) -> None:
+        await self.db.execute_fetchall(
+            "INSERT INTO follows (user_id, entry_id, lang, reviewed) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (user_id, entry_id) DO UPDATE SET lang = excluded.lang, reviewed = excluded.reviewed",
+            (user_id, entry_id, lang, reviewed),
+        )
+
+    async def unfollow_all(self, user_id: int) -> int:
+        rows = await self.db.execute_fetchall("DELETE FROM follows WHERE user_id = ? RETURNING entry_id", (user_id,))
+        return len(rows)
+
+    async def follows_due(self, reviewed: dict[str, str]) -> list[tuple[int, str, str]]:
+        """``(user_id, entry_id, lang)`` of follows whose entry has a newer reviewed date now."""
+        rows = await self.db.execute_fetchall("SELECT user_id, entry_id, lang, reviewed FROM follows ORDER BY entry_id, user_id")
+        return [(user_id, entry_id, lang) for user_id, entry_id, lang, seen in rows if entry_id in reviewed and reviewed[entry_id] > seen]
+
+    async def mark_followed(self, user_id: int, entry_id: str, reviewed: str) -> None:
+        await self.db.execute_fetchall("UPDATE follows SET reviewed = ? WHERE user_id = ? AND entry_id = ?", (reviewed, user_id, entry_id))
 
 
 def _stamp(moment: dt.datetime) -> str:

@@ -39,7 +39,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks, delivery, health, knowledge, logs, privacy, reload
+from bot import callbacks, delivery, follow, health, knowledge, logs, privacy, reload
 from bot.chat import screen_for
 from bot.config import ConfigError, Settings, check_webhook, webhook_path
 from bot.conversation import Engine, Reply
@@ -311,6 +311,7 @@ def build_application(
         CommandHandler("human", h.human, filters=new),
         CommandHandler("forget", h.forget, filters=new),
         CommandHandler("cancel", p.cancel, filters=new),
+        CommandHandler("unfollow", h.unfollow, filters=new),
         # Admin-only commands, gated at registration (ADMIN_USER_IDS).
         CommandHandler("reload", h.reload_command, filters=admins),
         CommandHandler("stats", admin.stats, filters=admins),
@@ -319,6 +320,7 @@ def build_application(
         # 2. Buttons: each action by its validated payload; anything else has expired.
         CallbackQueryHandler(h.show_entry, pattern=_pressed("a")),
         CallbackQueryHandler(h.share_entry, pattern=_pressed("s")),
+        CallbackQueryHandler(h.follow_entry, pattern=_pressed("w")),
         CallbackQueryHandler(h.show_category, pattern=_pressed("c")),
         CallbackQueryHandler(h.show_menu, pattern=_pressed("m")),
         CallbackQueryHandler(h.choose_language, pattern=_pressed("l")),
@@ -352,6 +354,7 @@ def build_application(
         ])
     application.add_error_handler(h.on_error)
     privacy.schedule_retention(application)  # daily: RETENTION_DAYS, feedback and inactive users
+    follow.schedule(application)  # answers updated while the bot was down reach their followers
     return application
 
 

@@ -160,7 +160,7 @@ async def test_question_gets_the_answer(bot: RunningBot) -> None:
     assert entry.text("es").answer in call.text
     assert format_day(entry.reviewed, "es") == "1 de octubre de 2025"
     assert "1 de octubre de 2025" in call.text
-    assert buttons(call) == [[cb("a", "work-permit")], [cb("y", "chnv-ended"), cb("n", "chnv-ended")], [cb("h", "chnv-ended")], [cb("s", "chnv-ended")]]
+    assert buttons(call) == [[cb("a", "work-permit")], [cb("y", "chnv-ended"), cb("n", "chnv-ended")], [cb("h", "chnv-ended")], [cb("w", "chnv-ended"), cb("s", "chnv-ended")]]
     question_id = fake.chat_history(USER)[0]["message_id"]
     assert call.params["reply_parameters"]["message_id"] == question_id
     assert call.params["link_preview_options"] == {"is_disabled": True}
@@ -262,7 +262,7 @@ async def test_feedback_yes_is_stored_without_user_and_removes_the_vote_buttons(
     [answer] = await sent_after(fake, lambda: fake.message(USER, "se acabó el parole humanitario?", language_code="es"))
     [edit] = await sent_after(fake, lambda: fake.callback_query(USER, cb("y", "chnv-ended")), method="editMessageReplyMarkup")
     assert edit.params["message_id"] == answer.result["message_id"]
-    assert buttons(edit) == [[cb("a", "work-permit")], [cb("h", "chnv-ended")], [cb("s", "chnv-ended")]]
+    assert buttons(edit) == [[cb("a", "work-permit")], [cb("h", "chnv-ended")], [cb("w", "chnv-ended"), cb("s", "chnv-ended")]]
     [ack] = fake.calls_to("answerCallbackQuery")
     assert ack.params["text"] == _("es", "Thank you for your feedback!")
     [(entry_id, lang, day, helpful)] = await bot.storage.feedback()

@@ -437,7 +437,8 @@ class Renderer:
         text = _(lang, "⚠️ Urgent request {name}: someone may be detained or facing removal (waiting {waited}).", name=name, waited=waited)
         html_text = esc(text)
         if link:
-            html_text += f'\n<a href="{html.escape(link, quote=True)}">{esc(_(lang, "Open the topic"))}</a>'
+            label = _(lang, "Open the topic")
+            html_text += f'\n<a href="{html.escape(link, quote=True)}">{esc(label)}</a>'
         return Screen(html_text, _plain(html_text))
 
     def scam_warning(self, lang: str) -> Screen:
@@ -471,7 +472,8 @@ class Renderer:
         if not rows:
             text = _(lang, "No open tickets.")
             return Screen(esc(text), text)
-        lines = [f"<b>{esc(_(lang, 'Open tickets: {count}', count=len(rows)))}</b>"]
+        heading = _(lang, "Open tickets: {count}", count=len(rows))
+        lines = [f"<b>{esc(heading)}</b>"]
         for name, waited, link in rows[:limit]:
             label = esc(name)
             if link:
@@ -484,7 +486,8 @@ class Renderer:
 
     def desk_stats(self, lang: str, windows: Sequence[tuple[int, int, int, str | None, int, int]], open_now: int) -> Screen:
         """/stats: per window (days, opened, closed, median first reply, helped, not helped)."""
-        lines = [f"<b>{esc(_(lang, 'Open tickets now: {count}', count=open_now))}</b>"]
+        heading = _(lang, "Open tickets now: {count}", count=open_now)
+        lines = [f"<b>{esc(heading)}</b>"]
         for days, opened, closed, median, helped, not_helped in windows:
             lines.append(esc(_(
                 lang, "Last {days} days: {opened} opened, {closed} closed, median time to first reply {median}; helped: {yes} yes, {no} no.",

@@ -235,9 +235,10 @@ async def test_forget_command_deletes_and_confirms_in_the_users_language(bot: Ru
     assert (await bot.storage.user(USER)).lang == "en"
 
 
-async def test_forget_closes_an_open_ticket_and_tells_its_topic(fake_api: FakeBotAPI, tmp_path: Path) -> None:
+@pytest.fixture
+async def desk_services(fake_api: FakeBotAPI, tmp_path: Path):
+    """The bot with a volunteers' forum group; yields its services."""
     from bot.telegram_app import Services, build_application
-    from test_bot_e2e import sent_after
 
     fake_api.add_group(VOLUNTEERS, is_forum=True)
     settings = make_settings(fake_api, tmp_path, volunteer_chat_id=VOLUNTEERS)
@@ -245,41 +246,40 @@ async def test_forget_closes_an_open_ticket_and_tells_its_topic(fake_api: FakeBo
     app = build_application(settings, services)
     await start_bot(app)
     try:
-        await sent_after(fake_api, lambda: fake_api.command(USER, "/start", language_code="es"))
-        ticket = await add_ticket(services.storage, USER, closed=None, topic_id=77)
-        [reply] = await sent_after(fake_api, lambda: fake_api.command(USER, "/forget", language_code="es"))
-        [notice] = fake_api.sent_messages(VOLUNTEERS)
-        assert notice.params["message_thread_id"] == 77
-        assert "deleted their data" in notice.text
-        assert str(USER) not in notice.text
-        [closed] = fake_api.calls_to("closeForumTopic")
-        assert closed.ok and closed.params["message_thread_id"] == 77
-        assert fake_api.topics[(VOLUNTEERS, 77)]["closed"]
-        assert notice.seq < reply.seq  # the topic is told before the user gets the confirmation
-        assert await count(services.storage, "tickets") == 0
-        assert await count(services.storage, "relayed", "ticket_id = ?", (ticket,)) == 0
+        yield services
     finally:
         await stop_bot(app)
 
 
-async def test_forget_still_deletes_when_telegram_refuses_the_topic_notice(fake_api: FakeBotAPI, tmp_path: Path) -> None:
-    from bot.telegram_app import Services, build_application
+async def test_forget_closes_an_open_ticket_and_tells_its_topic(fake_api: FakeBotAPI, desk_services) -> None:
     from test_bot_e2e import sent_after
 
-    fake_api.add_group(VOLUNTEERS, is_forum=True)
-    settings = make_settings(fake_api, tmp_path, volunteer_chat_id=VOLUNTEERS)
-    services = Services.load(settings)
-    app = build_application(settings, services)
-    await start_bot(app)
-    try:
-        await sent_after(fake_api, lambda: fake_api.command(USER, "/start", language_code="en"))
-        await add_ticket(services.storage, USER, closed=None, topic_id=78)
-        fake_api.delete_topic(VOLUNTEERS, 78)  # "message thread not found"
-        await sent_after(fake_api, lambda: fake_api.command(USER, "/forget", language_code="en"))
-        assert await count(services.storage, "tickets") == 0
-        assert await services.storage.user(USER) is None
-    finally:
-        await stop_bot(app)
+    services = desk_services
+    await sent_after(fake_api, lambda: fake_api.command(USER, "/start", language_code="es"))
+    ticket = await add_ticket(services.storage, USER, closed=None, topic_id=77)
+    [reply] = await sent_after(fake_api, lambda: fake_api.command(USER, "/forget", language_code="es"))
+    [notice] = fake_api.sent_messages(VOLUNTEERS)
+    assert notice.params["message_thread_id"] == 77
+    assert "deleted their data" in notice.text
+    assert str(USER) not in notice.text
+    [closed] = fake_api.calls_to("closeForumTopic")
+    assert closed.ok and closed.params["message_thread_id"] == 77
+    assert fake_api.topics[(VOLUNTEERS, 77)]["closed"]
+    assert notice.seq < reply.seq  # the topic is told before the user gets the confirmation
+    assert await count(services.storage, "tickets") == 0
+    assert await count(services.storage, "relayed", "ticket_id = ?", (ticket,)) == 0
+
+
+async def test_forget_still_deletes_when_telegram_refuses_the_topic_notice(fake_api: FakeBotAPI, desk_services) -> None:
+    from test_bot_e2e import sent_after
+
+    services = desk_services
+    await sent_after(fake_api, lambda: fake_api.command(USER, "/start", language_code="en"))
+    await add_ticket(services.storage, USER, closed=None, topic_id=78)
+    fake_api.delete_topic(VOLUNTEERS, 78)  # "message thread not found"
+    await sent_after(fake_api, lambda: fake_api.command(USER, "/forget", language_code="en"))
+    assert await count(services.storage, "tickets") == 0
+    assert await services.storage.user(USER) is None
 
 
 def test_database_file_keeps_no_names(tmp_path: Path) -> None:

@@ -328,6 +328,11 @@ class Desk:
     #: outbox back-off: first retry after ``retry_base`` seconds, doubling up to ``retry_max``
     retry_base: float = 5.0
     retry_max: float = 3600.0
+    #: Seconds an outbox send waits for Telegram's answer (PTB's default is 5). A delivery that
+    #: timed out is sent again (nothing may be lost), but Telegram may have carried out the
+    #: first send: waiting long means a duplicate only when Telegram answers after a minute or
+    #: the connection breaks after the message was delivered.
+    send_timeout: float = 60.0
     #: how long a getChatMember answer is trusted (seconds)
     member_ttl: float = 300.0
     _members: dict[int, tuple[bool, float]] = field(default_factory=dict, repr=False)

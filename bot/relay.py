@@ -208,11 +208,11 @@ async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) ->
     now = utc_now()
     if item.target == "user":
         if kind == "copy":
-            copied = await bot.copy_message(ticket.user_id, chat_id, payload["message_id"])
+            copied = await bot.copy_message(ticket.user_id, chat_id, payload["message_id"], read_timeout=desk.send_timeout)
             relay = (ticket.id, "to_user", copied.message_id, payload["message_id"])
             await svc.storage.delivered(item.id, now, relay, first_reply=True)
         else:  # "screen"
-            sent = await send_screen(bot, ticket.user_id, _screen(payload))
+            sent = await send_screen(bot, ticket.user_id, _screen(payload), read_timeout=desk.send_timeout)
             relay = (ticket.id, "to_user", sent.message_id, None) if payload.get("reply") else None
             await svc.storage.delivered(item.id, now, relay, first_reply=bool(payload.get("reply")))
         return
@@ -228,7 +228,7 @@ async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) ->
                 waited=escalation.format_wait((now - ticket.created_at).total_seconds()),
                 link=escalation.topic_link(chat_id, fresh.topic_id),
             )
-            await send_screen(bot, chat_id, screen)
+            await send_screen(bot, chat_id, screen, read_timeout=desk.send_timeout)
         await svc.storage.delivered(item.id, now)
         return
     if (desk.mode == "forum" and ticket.topic_id is None) or ticket.header_message_id is None:
@@ -239,15 +239,20 @@ async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) ->
     reply = ReplyParameters(ticket.header_message_id, allow_sending_without_reply=True) if desk.mode == "plain" else None
     relay: tuple[int, str, int | None, int | None] | None = None
     if kind == "text":
-        sent = await bot.send_message(chat_id, payload["text"], message_thread_id=thread, reply_parameters=reply, link_preview_options=_NO_PREVIEW)
+        sent = await bot.send_message(
+            chat_id, payload["text"], message_thread_id=thread, reply_parameters=reply, link_preview_options=_NO_PREVIEW, read_timeout=desk.send_timeout
+        )
         relay = (ticket.id, "to_group", payload["user_message_id"], sent.message_id)
     elif kind == "copy":
         copied = await bot.copy_message(
-            chat_id, ticket.user_id, payload["message_id"], caption=payload.get("caption"), message_thread_id=thread, reply_parameters=reply
+            chat_id, ticket.user_id, payload["message_id"], caption=payload.get("caption"), message_thread_id=thread, reply_parameters=reply,
+            read_timeout=desk.send_timeout,
         )
         relay = (ticket.id, "to_group", payload["message_id"], copied.message_id)
     elif kind == "note":
-        await send_screen(bot, chat_id, Screen(payload["html"], ""), thread_id=thread, reply_to=ticket.header_message_id if reply else None)
+        await send_screen(
+            bot, chat_id, Screen(payload["html"], ""), thread_id=thread, reply_to=ticket.header_message_id if reply else None, read_timeout=desk.send_timeout
+        )
     elif kind == "close_topic" and desk.mode == "forum" and thread is not None:
         await _ignore_not_modified(bot.close_forum_topic(chat_id, thread))
     elif kind == "rename" and desk.mode == "forum" and thread is not None:
@@ -261,7 +266,7 @@ async def _open(bot: Bot, svc: Services, ticket: Ticket, payload: dict[str, Any]
     desk = svc.desk
     name = escalation.topic_name(ticket.id, ticket.lang, ticket.urgent)
     if desk.mode == "forum" and ticket.topic_id is None:
-        topic = await bot.create_forum_topic(desk.chat_id, name, icon_color=escalation.icon_color(ticket.urgent))
+        topic = await bot.create_forum_topic(desk.chat_id, name, icon_color=escalation.icon_color(ticket.urgent), read_timeout=desk.send_timeout)
         await svc.storage.update_ticket(ticket.id, topic_id=topic.message_thread_id)
         ticket = await svc.storage.ticket(ticket.id) or ticket
     if ticket.header_message_id is None:
@@ -272,7 +277,7 @@ async def _open(bot: Bot, svc: Services, ticket: Ticket, payload: dict[str, Any]
             questions=payload.get("questions") or [], guesses=[(e, s) for e, s in payload.get("guesses") or []],
             entry_id=payload.get("entry") or "", plain=desk.mode == "plain", reopened=reopened,
         )
-        sent = await send_screen(bot, desk.chat_id, header, thread_id=ticket.topic_id if desk.mode == "forum" else None)
+        sent = await send_screen(bot, desk.chat_id, header, thread_id=ticket.topic_id if desk.mode == "forum" else None, read_timeout=desk.send_timeout)
         await svc.storage.update_ticket(ticket.id, header_message_id=sent.message_id)
         ticket = await svc.storage.ticket(ticket.id) or ticket
         log.info("ticket #%d: %s for the volunteers", ticket.id, "topic and header ready" if desk.mode == "forum" else "header posted")
@@ -292,9 +297,14 @@ def _screen(payload: dict[str, Any]) -> Screen:
     return Screen(payload["html"], payload.get("plain", ""), rows)
 
 
-async def send_screen(bot: Bot, chat_id: int | None, screen: Screen, *, thread_id: int | None = None, reply_to: int | None = None) -> Message:
+async def send_screen(
+    bot: Bot, chat_id: int | None, screen: Screen, *, thread_id: int | None = None, reply_to: int | None = None,
+    read_timeout: float | None = None,
+) -> Message:
     """Send ``screen`` as HTML (split at 4,096 characters, buttons on the last part); return
-    the last message sent."""
+    the last message sent. ``read_timeout``: seconds to wait for Telegram's answer (None: the
+    application's default)."""
+    timeouts = {} if read_timeout is None else {"read_timeout": read_timeout}
     chunks = screen.chunks()
     sent: Message | None = None
     for number, chunk in enumerate(chunks, 1):
@@ -303,6 +313,7 @@ async def send_screen(bot: Bot, chat_id: int | None, screen: Screen, *, thread_i
             chat_id, chunk, parse_mode=ParseMode.HTML, message_thread_id=thread_id, link_preview_options=_NO_PREVIEW,
             reply_markup=keyboards.markup(screen.buttons) if last else None,
             reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and number == 1 else None,
+            **timeouts,
         )
     assert sent is not None
     return sent

@@ -9,6 +9,7 @@ what ended up in SQLite.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -55,12 +56,12 @@ class Launcher:
         self.fake, self.tmp_path = fake, tmp_path
         self.running: list[Any] = []
 
-    async def __call__(self, **overrides: Any) -> RunningBot:
+    async def __call__(self, *, read_timeout: float | None = None, **overrides: Any) -> RunningBot:
         overrides.setdefault("volunteer_chat_id", VOLUNTEERS)
         settings = make_settings(self.fake, self.tmp_path, **overrides)
         services = Services.load(settings)
         services.desk.retry_base = 0.2  # fast outbox retries
-        app = build_application(settings, services)
+        app = build_application(settings, services, **({} if read_timeout is None else {"read_timeout": read_timeout}))
         await start_bot(app)
         self.running.append(app)
         return RunningBot(app, self.fake, services)
@@ -377,6 +378,45 @@ async def test_a_failed_delivery_is_retried_and_survives_a_restart(fake_api: Fak
                                     since=mark, timeout=8)
     assert relayed.params["message_thread_id"] == topic
     await eventually(lambda: rows(first.services.settings.database_path, "SELECT count(*) FROM outbox") == [(0,)])
+
+
+async def test_a_relay_answered_late_reaches_the_topic_once(fake_api: FakeBotAPI, launch: Launcher) -> None:
+    """Telegram answers a relayed message after the application's read timeout (0.5 s here,
+    the fake holds the answer 2 s): the outbox waits longer (desk.send_timeout) instead of
+    sending again, so the message is in its topic once."""
+    fake = fake_api
+    fake.add_group(VOLUNTEERS, is_forum=True)
+    bot = await launch(read_timeout=0.5)
+    topic = topic_of(await escalate(bot))
+    assert bot.services.desk.send_timeout > fake.timeout_delay
+    mark = fake.mark()
+    fake.fail_next("sendMessage", "timeout")
+    fake.message(USER, "llega tarde la respuesta")
+    [late] = await fake.wait_for("sendMessage", lambda c: c.chat_id == VOLUNTEERS and c.text == "llega tarde la respuesta", since=mark)
+    assert late.failed_with == "timeout" and late.params["message_thread_id"] == topic
+    await eventually(lambda: rows(bot.services.settings.database_path, "SELECT count(*) FROM outbox") == [(0,)], timeout=8)
+    await asyncio.sleep(1.0)  # room for a resend, which must not come
+    in_topic = [c for c in fake.sent_messages(VOLUNTEERS, since=mark) if c.text == "llega tarde la respuesta"]
+    assert len(in_topic) == 1
+    assert rows(bot.services.settings.database_path, "SELECT direction FROM relayed WHERE direction = 'to_group'") == [("to_group",)]
+
+
+async def test_a_relay_with_no_answer_in_time_is_sent_again(fake_api: FakeBotAPI, launch: Launcher) -> None:
+    """When even the outbox's patience runs out, the message is sent again: an escalation is
+    never lost (at least once; a duplicate only if Telegram had carried out the first send)."""
+    fake = fake_api
+    fake.add_group(VOLUNTEERS, is_forum=True)
+    bot = await launch(read_timeout=0.5)
+    await escalate(bot)
+    bot.services.desk.send_timeout = 0.5  # shorter than the 2 s the fake holds the answer
+    mark = fake.mark()
+    fake.timeout_delivers = False  # Telegram never got it: only the resend can bring it
+    fake.fail_next("sendMessage", "timeout")
+    fake.message(USER, "sin respuesta de telegram")
+    [resent] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "sin respuesta de telegram", since=mark, timeout=8)
+    [first] = [c for c in fake.calls_to("sendMessage", since=mark) if c.failed_with == "timeout"]
+    assert first.seq < resent.seq
+    await eventually(lambda: rows(bot.services.settings.database_path, "SELECT count(*) FROM outbox") == [(0,)], timeout=8)
 
 
 async def test_two_users_at_once_get_separate_topics(desk: RunningBot) -> None:

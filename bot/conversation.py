@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from bot import policy
 from bot.i18n import _
-from bot.knowledge import KnowledgeBase
+from bot.knowledge import KnowledgeBase, bulk_work
 from bot.langs import DEFAULT_LANG, LANGS, Lang
 from bot.language import LanguageDetector
 from bot.matching import Candidate, Matcher
@@ -53,12 +53,13 @@ class Engine:
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.matcher = Matcher(kb)
-        corpus: dict[str, list[str]] = {lang: [] for lang in LANGS}
-        for entry in kb:
-            for lang, text in entry.texts.items():
-                corpus[lang].extend((*text.questions, *text.keywords, text.all_text))
-        self.detector = LanguageDetector(corpus)
+        with bulk_work():
+            self.matcher = Matcher(kb)
+            corpus: dict[str, list[str]] = {lang: [] for lang in LANGS}
+            for entry in kb:
+                for lang, text in entry.texts.items():
+                    corpus[lang].extend((*text.folded_questions, *text.folded_keywords, text.folded_answer))
+            self.detector = LanguageDetector(corpus, folded=True)
 
     def detect(self, text: str, hints: Sequence[str | None] = ()) -> tuple[Lang, bool]:
         found = self.detector.detect(text, hints)

@@ -8,16 +8,28 @@ problems (errors and warnings) as ``file:line`` records. Nothing here knows abou
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
+import logging
+import multiprocessing
+import os
 import re
+import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from bot import escalation, scamradar, validate
 from bot.langs import LANGS
+from bot.normalize import fold_text
 from bot.validate import Problem
 from bot.yamlload import LineDict, LineList, load_yaml
+
+log = logging.getLogger(__name__)
 
 CATEGORIES = ("closure", "scams", "alternatives", "bot")
 DEFAULT_SOURCE_LANG = "es"
@@ -83,6 +95,20 @@ class LangText:
     @property
     def all_text(self) -> str:
         return "\n\n".join(v.text for v in self.variants)
+
+    # Folded forms (``bot.normalize.fold_text``), computed once and shared by validation, the
+    # matcher and the language detector: at 10,000 entries folding is a large part of loading.
+    @cached_property
+    def folded_questions(self) -> tuple[str, ...]:
+        return tuple(fold_text(q) for q in self.questions)
+
+    @cached_property
+    def folded_keywords(self) -> tuple[str, ...]:
+        return tuple(fold_text(k) for k in self.keywords)
+
+    @cached_property
+    def folded_answer(self) -> str:
+        return fold_text(self.all_text)
 
 
 def fingerprint(text: str) -> str:
@@ -163,9 +189,91 @@ class LoadResult:
         return [p for p in self.problems if p.level == "warning"]
 
 
-def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
-    """Read and validate every YAML file under ``directory``."""
-    root = Path(directory)
+#: From this many files on, ``load`` parses them in a pool of processes (one per CPU core):
+#: PyYAML needs about half a millisecond per entry file, five seconds for 10,000 entries.
+PARALLEL_FILES = 500
+_SPECIAL_FILES = (SYNONYMS_FILE, escalation.URGENT_WORDS_FILE, SCAM_PATTERNS_FILE, OUT_OF_SCOPE_FILE)
+
+
+@dataclass
+class _FileResult:
+    """What reading one file gave: its fingerprint, its problems and its parsed content."""
+
+    digest: bytes
+    problems: list[Problem]
+    entry: Entry | None = None
+    data: object = None  # parsed YAML of a special root file (synonyms.yaml, ...)
+
+
+def _read_file(path: Path, root: Path) -> _FileResult:
+    """Read, parse and check one file (runs in a worker process for large knowledge bases)."""
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return _FileResult(b"", [Problem(label, 0, f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text")])
+    digest = hashlib.sha256(path.relative_to(root).as_posix().encode() + b"\0" + text.encode()).digest()
+    parsed = load_yaml(text)
+    problems = [Problem(label, line, msg) for line, msg in parsed.problems]
+    if parsed.data is None:
+        if not parsed.problems:
+            problems.append(Problem(label, 1, "the file is empty"))
+        return _FileResult(digest, problems)
+    if path.parent == root and path.name in _SPECIAL_FILES:
+        return _FileResult(digest, problems, data=parsed.data)
+    entry = _parse_entry(parsed.data, label, path, root, problems)
+    if entry is not None:
+        for text_ in entry.texts.values():  # fold here, in parallel, once for every later use
+            text_.folded_questions, text_.folded_keywords, text_.folded_answer  # noqa: B018
+    return _FileResult(digest, problems, entry)
+
+
+def _read_all(files: list[Path], root: Path, workers: int | None) -> list[_FileResult]:
+    """``_read_file`` for every file, in order; in a process pool when there are many."""
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if len(files) >= PARALLEL_FILES else 1
+    if workers <= 1 or len(files) < 2:
+        return [_read_file(path, root) for path in files]
+    # fork is cheapest, but forking a process that runs other threads (the bot reloading) can
+    # deadlock the child: then "forkserver" (or "spawn") starts clean workers.
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
+    chunk = max(1, min(256, len(files) // (workers * 4)))
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=gc.disable) as pool:
+            return list(pool.map(_read_file, files, [root] * len(files), chunksize=chunk))
+    except (OSError, RuntimeError, BrokenProcessPool) as exc:  # no processes here: read in this one
+        log.warning("knowledge base: parallel reading failed (%s); reading the files one by one", exc.__class__.__name__)
+        return [_read_file(path, root) for path in files]
+
+
+@contextmanager
+def bulk_work() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while building large, long-lived structures
+    (loading, indexing): with millions of new objects it would scan them again and again, which
+    made loading 10,000 entries a third slower. Nothing built here forms reference cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def load(directory: str | Path, today: dt.date | None = None, workers: int | None = None) -> LoadResult:
+    """Read and validate every YAML file under ``directory``.
+
+    ``workers``: processes that parse files (default: one per CPU core from PARALLEL_FILES
+    files on, else none); the result is the same either way."""
+    with bulk_work():
+        return _load(Path(directory), today, workers)
+
+
+def _load(root: Path, today: dt.date | None, workers: int | None) -> LoadResult:
     today = today or dt.date.today()
     problems: list[Problem] = []
     if not root.is_dir():
@@ -176,34 +284,17 @@ def load(directory: str | Path, today: dt.date | None = None) -> LoadResult:
     out_of_scope: dict[str, tuple[str, ...]] = {}
     digest = hashlib.sha256()
     files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-    for path in files:
-        label = str(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(label, 0, f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text"))
-            continue
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + text.encode())
-        parsed = load_yaml(text)
-        problems.extend(Problem(label, line, msg) for line, msg in parsed.problems)
-        if parsed.data is None and not parsed.problems:
-            problems.append(Problem(label, 1, "the file is empty"))
-            continue
-        if parsed.data is None:
-            continue
-        if path.name == SYNONYMS_FILE and path.parent == root:
-            synonyms, synonym_lines = _parse_synonyms(parsed.data, label, problems)
-            continue
-        if path.name == escalation.URGENT_WORDS_FILE and path.parent == root:
-            continue  # read by bot.escalation (checked below)
-        if path.name == SCAM_PATTERNS_FILE and path.parent == root:
-            continue  # read by bot.scamradar
-        if path.name == OUT_OF_SCOPE_FILE and path.parent == root:
-            out_of_scope = _parse_out_of_scope(parsed.data, label, problems)
-            continue
-        entry = _parse_entry(parsed.data, label, path, root, problems)
-        if entry is not None:
-            entries.append(entry)
+    for path, read in zip(files, _read_all(files, root, workers)):
+        digest.update(read.digest)
+        problems.extend(read.problems)
+        if read.entry is not None:
+            entries.append(read.entry)
+        elif read.data is not None:
+            if path.name == SYNONYMS_FILE:
+                synonyms, synonym_lines = _parse_synonyms(read.data, str(path), problems)
+            elif path.name == OUT_OF_SCOPE_FILE:
+                out_of_scope = _parse_out_of_scope(read.data, str(path), problems)
+            # urgent-words.yaml and scam-patterns.yaml are read by bot.escalation / bot.scamradar
     if not files:
         problems.append(Problem(str(root), 0, "no .yaml files found in this folder"))
     problems.extend(validate.check_entries(entries, today=today))

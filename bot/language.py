@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.langs import LANGS, Lang
 from bot.lexicon import ABBREVIATIONS, MARKERS, STOPWORDS
-from bot.normalize import fold
+from bot.normalize import fold, fold_text
 
 #: A marker or stopword counts as if seen this many times in the language's texts.
 MARKER_WEIGHT = 8
@@ -36,12 +36,14 @@ class Detection:
 
 
 class LanguageDetector:
-    def __init__(self, corpus: Mapping[str, Iterable[str]] | None = None) -> None:
+    def __init__(self, corpus: Mapping[str, Iterable[str]] | None = None, *, folded: bool = False) -> None:
+        """``corpus``: texts of each language; ``folded=True`` when they are already folded
+        (``bot.normalize.fold_text``), which saves folding them again."""
         self._counts: dict[str, Counter[str]] = {}
         for lang in LANGS:
             counts: Counter[str] = Counter()
             for text in (corpus or {}).get(lang, ()):
-                counts.update(fold(text).split())
+                counts.update((text if folded else fold_text(text)).split())
             for word in MARKERS[lang] | STOPWORDS[lang]:
                 counts[word] += MARKER_WEIGHT
             for word in ABBREVIATIONS[lang]:

@@ -40,7 +40,7 @@ from rapidfuzz import fuzz, process
 
 from bot.knowledge import OUT_OF_SCOPE, KnowledgeBase
 from bot.lexicon import GREETINGS, STOPWORDS, THANKS
-from bot.normalize import expand, fold
+from bot.normalize import expand, fold, fold_text
 
 #: Words are cut to this many characters after synonyms are applied (a light stemmer).
 STEM = 5
@@ -104,29 +104,31 @@ class Matcher:
                 if key:
                     self._phrases[key] = "@" + concept
         self._max_phrase = max((len(k) for k in self._phrases), default=1)
+        # one-word synonyms by word; longer phrases are only tried at a word that starts one
+        self._single = {key[0]: concept for key, concept in self._phrases.items() if len(key) == 1}
+        self._phrase_starts = frozenset(key[0] for key in self._phrases if len(key) > 1)
+
+        # Entries' documents (all languages pooled) and single questions. The off-topic examples
+        # of out-of-scope.yaml take part as one more pseudo-entry, so that an everyday question
+        # that merely shares a word with an entry finds its real match. Texts come folded once
+        # (``LangText.folded_*``, shared with validation and language detection).
+        entries: list[tuple[str, dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]]] = [
+            (e.id, {lang: (t.folded_questions, t.folded_keywords, t.folded_answer) for lang, t in e.texts.items()}) for e in kb
+        ]
+        if kb.out_of_scope:
+            entries.append((OUT_OF_SCOPE, {lang: (tuple(fold_text(q) for q in qs), (), "") for lang, qs in kb.out_of_scope.items()}))
+        self.entry_ids = [entry_id for entry_id, _ in entries]
 
         vocab: set[str] = set()
         for key in self._phrases:
             vocab.update(key)
-        for entry in kb:
-            for text in entry.texts.values():
-                for item in (*text.questions, *text.keywords):
-                    vocab.update(fold(item).split())
-        for questions in kb.out_of_scope.values():
-            for item in questions:
-                vocab.update(fold(item).split())
+        for _, texts in entries:
+            for questions, keywords, _answer in texts.values():
+                for item in (*questions, *keywords):
+                    vocab.update(item.split())
         self._vocab = sorted(w for w in vocab if not w.isdigit())
         self._vocab_set = frozenset(self._vocab)
 
-        # Entries' documents (all languages pooled) and single questions, as term lists. The
-        # off-topic examples of out-of-scope.yaml take part as one more pseudo-entry, so that
-        # an everyday question that merely shares a word with an entry finds its real match.
-        entries: list[tuple[str, dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]]] = [
-            (e.id, {lang: (t.questions, t.keywords, t.all_text) for lang, t in e.texts.items()}) for e in kb
-        ]
-        if kb.out_of_scope:
-            entries.append((OUT_OF_SCOPE, {lang: (qs, (), "") for lang, qs in kb.out_of_scope.items()}))
-        self.entry_ids = [entry_id for entry_id, _ in entries]
         doc_terms: list[Counter[str]] = []
         # rapidfuzz re-score input: per language, per entry, its questions (stopwords removed)
         self._questions: dict[str, list[list[str]]] = {}
@@ -135,16 +137,18 @@ class Matcher:
             counts: Counter[str] = Counter()
             in_answers: set[str] = set()
             for lang, (questions, keywords, answer) in texts.items():
+                stop = _ignored(lang)
+                if lang not in self._questions:
+                    self._questions[lang] = [[] for _ in entries]
+                mine = self._questions[lang][index]
                 for question in questions:
-                    terms = self._terms(question, lang, correct=False)
-                    counts.update(set(terms))
-                    if lang not in self._questions:
-                        self._questions[lang] = [[] for _ in entries]
-                    self._questions[lang][index].append(self.fuzzy_text(question, lang))
+                    words = expand(question.split(), lang)
+                    counts.update(set(self._phrase_terms(words, stop)))
+                    mine.append(" ".join(w for w in words if w not in stop))
                 for keyword in keywords:
-                    for term in set(self._terms(keyword, lang, correct=False)):
+                    for term in set(self._phrase_terms(expand(keyword.split(), lang), stop)):
                         counts[term] += KEYWORD_WEIGHT
-                in_answers.update(self._terms(answer, lang, correct=False))
+                in_answers.update(self._phrase_terms(expand(answer.split(), lang), stop))
             doc_terms.append(counts)
             answer_terms.append(in_answers)
 
@@ -190,21 +194,32 @@ class Matcher:
         words = expand(fold(text).split(), lang)
         if correct:
             words = self._correct(words, lang)
+        return self._phrase_terms(words, _ignored(lang))
+
+    def _phrase_terms(self, words: list[str], stop: frozenset[str]) -> list[str]:
+        """Synonym phrases become their concept, stopwords go, other words are stemmed."""
         out: list[str] = []
-        stop = _ignored(lang)
-        i = 0
-        while i < len(words):
-            for size in range(min(self._max_phrase, len(words) - i), 0, -1):
-                concept = self._phrases.get(tuple(words[i : i + size]))
+        starts, phrases, single = self._phrase_starts, self._phrases, self._single
+        i, count = 0, len(words)
+        while i < count:
+            word = words[i]
+            if word in starts:
+                for size in range(min(self._max_phrase, count - i), 1, -1):
+                    concept = phrases.get(tuple(words[i : i + size]))
+                    if concept:
+                        out.append(concept)
+                        i += size
+                        break
+                else:
+                    concept = None
                 if concept:
-                    out.append(concept)
-                    i += size
-                    break
-            else:
-                word = words[i]
-                if word not in stop and len(word) > 1:
-                    out.append(word[:STEM])
-                i += 1
+                    continue
+            concept = single.get(word)
+            if concept:
+                out.append(concept)
+            elif word not in stop and len(word) > 1:
+                out.append(word[:STEM])
+            i += 1
         return out
 
     def fuzzy_text(self, text: str, lang: str) -> str:

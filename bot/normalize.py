@@ -17,6 +17,8 @@ from bot.lexicon import ABBREVIATIONS
 MAX_TEXT = 2000
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+#: the same for ASCII text, as a translation table (``str.translate`` is several times faster)
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not ("0" <= chr(c) <= "9" or "a" <= chr(c) <= "z")})
 _DIGIT = re.compile(r"\d")
 # "I-134A", "i 134 a", "I134-A" -> "i134a"; "A-123" kept as "a123" (form and A-numbers).
 # Runs after punctuation became spaces. A suffix letter is only taken when it really follows
@@ -25,6 +27,7 @@ _DIGIT = re.compile(r"\d")
 # Only "i" (USCIS forms) and visa letters are joined, so "y 20 personas" and "a 30 dias" stay.
 _FORM = re.compile(r"\b(i) ?(\d{2,3})(?:([a-z])| ([ab]))?\b|\b([hfjl]) ?(\d{1,2}[ab]?)\b")
 _REPEAT = re.compile(r"([a-z])\1{2,}")  # "holaaaa" -> "holaa", "pleeease" -> "pleease"
+_TRIPLE = re.compile(r"(.)\1\1")
 _MONEY = re.compile(r"(?:us)?\$\s?(\d[\d.,]*)|(\d[\d.,]*)\s?\$")  # "$300", "300$" -> "300 usd"
 
 
@@ -43,17 +46,24 @@ def strip_accents(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
-@lru_cache(maxsize=1 << 16)
-def fold(text: str) -> str:
-    """Casefold, strip accents, drop punctuation and emoji, collapse white space."""
+def fold_text(text: str) -> str:
+    """Casefold, strip accents, drop punctuation and emoji, collapse white space.
+
+    Uncached: for bulk work on texts seen once (the knowledge base at load). Messages go
+    through ``fold``, the same function with a cache."""
     text = strip_accents(text[:MAX_TEXT].casefold())
     if "$" in text:
         text = _MONEY.sub(lambda m: f" {m.group(1) or m.group(2)} usd ", text)
-    text = _NON_WORD.sub(" ", text)
+    text = text.translate(_ASCII_NON_WORD) if text.isascii() else _NON_WORD.sub(" ", text)
     if _DIGIT.search(text):
         text = _FORM.sub(_join_form, text)
-    text = _REPEAT.sub(r"\1\1", text)
+    if _TRIPLE.search(text):  # a cheap test first: most texts repeat no letter three times
+        text = _REPEAT.sub(r"\1\1", text)
     return " ".join(text.split())
+
+
+#: ``fold_text`` with a cache (users repeat themselves, and one message is folded several times).
+fold = lru_cache(maxsize=1 << 16)(fold_text)
 
 
 def expand(words: list[str], lang: str) -> list[str]:

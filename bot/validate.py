@@ -6,6 +6,7 @@ of them at once. Messages are written for people who do not read code.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
@@ -168,8 +169,7 @@ def _check_questions(entries: Sequence[Entry]) -> list[Problem]:
             text = entry.texts.get(lang)
             if text is None:
                 continue
-            for question, qline in zip(text.questions, text.question_lines):
-                key = fold(question)
+            for question, key, qline in zip(text.questions, text.folded_questions, text.question_lines):
                 if key in owner and owner[key][0].id != entry.id:
                     other, other_line = owner[key]
                     out.append(Problem(entry.file, qline, f'the question "{question}" is also in {other.file}:{other_line} ({other.id}); the bot cannot tell the two entries apart, keep it in one'))
@@ -202,10 +202,21 @@ def _near_pairs(folded: Sequence[str]) -> list[tuple[int, int]]:
     keys = [" ".join(sorted(text.split())) for text in folded]
     order = sorted(range(len(keys)), key=keys.__getitem__)
     ordered = [keys[i] for i in order]
+    left: list[str] = []
+    right: list[str] = []
+    offsets = [0]
+    steps = range(1, min(NEAR_WINDOW, len(ordered) - 1) + 1)
+    for step in steps:
+        left += ordered[:-step]
+        right += ordered[step:]
+        offsets.append(len(left))
+    # one call for every neighbour distance, on every CPU core
+    scores = process.cpdist(left, right, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE, workers=-1)
     pairs = []
-    for step in range(1, min(NEAR_WINDOW, len(ordered) - 1) + 1):
-        scores = process.cpdist(ordered[:-step], ordered[step:], scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE, workers=1)
-        pairs.extend((order[k], order[k + step]) for k in scores.nonzero()[0])
+    for k in scores.nonzero()[0]:
+        step = bisect.bisect_right(offsets, k)
+        k -= offsets[step - 1]
+        pairs.append((order[k], order[k + step]))
     return pairs
 
 

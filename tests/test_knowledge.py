@@ -282,6 +282,24 @@ def test_every_problem_is_reported_at_once(in_tmp: Path) -> None:
     assert result.kb is None
 
 
+def test_parallel_reading_gives_the_same_result(in_tmp: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Large knowledge bases are parsed in a process pool: same entries, same problems, same
+    version as reading the files one by one (broken files included)."""
+    missing_answer(in_tmp)
+    write_entry(in_tmp, "find-lawyer", "alternatives", reviewed=RECENT, related=["report-scam"], urgent="yes")
+    write_entry(in_tmp, "scam-signs", "scams", reviewed=DAY - dt.timedelta(days=400))
+    write_text(in_tmp, "closure/broken.yaml", "id: broken\ncategory: [closure\n")
+    one, two = knowledge.load(KB, today=DAY, workers=1), knowledge.load(KB, today=DAY, workers=2)
+    assert two.problems == one.problems and len(one.problems) >= 4
+    valid(in_tmp)
+    (in_tmp / "closure" / "broken.yaml").unlink()
+    one, two = knowledge.load(KB, today=DAY, workers=1), knowledge.load(KB, today=DAY, workers=2)
+    assert one.kb is not None and two.kb is not None
+    assert two.kb.entries == one.kb.entries and two.kb.version == one.kb.version
+    assert [t.folded_questions for e in two.kb for t in e.texts.values()] == [t.folded_questions for e in one.kb for t in e.texts.values()]
+    assert "parallel reading failed" not in caplog.text  # the pool really ran
+
+
 def test_translation_without_or_with_an_old_fingerprint_is_a_warning(in_tmp: Path) -> None:
     write_entry(in_tmp, "chnv-ended", reviewed=RECENT, stamp=False, en={**generic_lang("chnv-ended", "en"), "translated_from": "0123abcd"})
     result, found = problems()

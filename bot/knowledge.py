@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bot import escalation, scamradar, validate
 from bot.langs import LANGS
-from bot.normalize import fold_text
+from bot.normalize import fold_text, fold_texts
 from bot.validate import Problem
 from bot.yamlload import LineDict, LineList, load_yaml
 
@@ -100,11 +100,11 @@ class LangText:
     # matcher and the language detector: at 10,000 entries folding is a large part of loading.
     @cached_property
     def folded_questions(self) -> tuple[str, ...]:
-        return tuple(fold_text(q) for q in self.questions)
+        return fold_texts(self.questions)
 
     @cached_property
     def folded_keywords(self) -> tuple[str, ...]:
-        return tuple(fold_text(k) for k in self.keywords)
+        return fold_texts(self.keywords)
 
     @cached_property
     def folded_answer(self) -> str:

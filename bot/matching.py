@@ -30,6 +30,7 @@ what to do with it.
 from __future__ import annotations
 
 import math
+from itertools import chain
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,8 +40,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.knowledge import OUT_OF_SCOPE, KnowledgeBase
+from bot.langs import LANGS
 from bot.lexicon import GREETINGS, STOPWORDS, THANKS
-from bot.normalize import expand, fold, fold_text
+from bot.normalize import expand, fold, fold_texts
 
 #: Words are cut to this many characters after synonyms are applied (a light stemmer).
 STEM = 5
@@ -55,17 +57,19 @@ SATURATION = 0.5
 UNKNOWN_WEIGHT = 0.6
 #: Mix of the two scores (coverage, rapidfuzz re-score); they sum to 1.
 W_COVERAGE, W_FUZZY = 0.40, 0.60
-#: rapidfuzz scorers (averaged) comparing the folded question with each curated question:
-#: token_set_ratio forgives extra words, token_sort_ratio keeps a short curated question that
-#: happens to be contained in a long message from scoring 100.
-FUZZY_SCORERS = ((fuzz.token_set_ratio, 2.0), (fuzz.token_sort_ratio, 1.0))
-CONTENT_ONLY = True
+#: Weights of the two rapidfuzz scores (averaged) comparing the folded question with each
+#: curated question: token_set_ratio forgives extra words, token_sort_ratio keeps a short
+#: curated question that happens to be contained in a long message from scoring 100.
+#: (token_sort_ratio is computed as ``ratio`` of the word-sorted texts, the curated side sorted
+#: once at build: the same score, a third of the time.)
+W_TOKEN_SET, W_TOKEN_SORT = 2.0, 1.0
 #: Weight of a curated question in another language than the user's in the re-score.
 OTHER_LANG_FACTOR = 0.9
 #: How many entries the rapidfuzz re-score looks at.
 RERANK = 6
 #: Minimum rapidfuzz ``ratio`` for correcting a typo, by word length.
 _TYPO_CUTOFF = ((8, 80.0), (6, 83.0), (5, 85.0))
+_LANG_CODES = {lang: code for code, lang in enumerate(LANGS)}
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,9 @@ class Matcher:
         # one-word synonyms by word; longer phrases are only tried at a word that starts one
         self._single = {key[0]: concept for key, concept in self._phrases.items() if len(key) == 1}
         self._phrase_starts = frozenset(key[0] for key in self._phrases if len(key) > 1)
+        # per language: folded word -> its terms, -> its content words, and the words that may
+        # start a synonym phrase (see ``_index_terms``)
+        self._word_plans: dict[str, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]], set[str]]] = {}
 
         # Entries' documents (all languages pooled) and single questions. The off-topic examples
         # of out-of-scope.yaml take part as one more pseudo-entry, so that an everyday question
@@ -116,7 +123,7 @@ class Matcher:
             (e.id, {lang: (t.folded_questions, t.folded_keywords, t.folded_answer) for lang, t in e.texts.items()}) for e in kb
         ]
         if kb.out_of_scope:
-            entries.append((OUT_OF_SCOPE, {lang: (tuple(fold_text(q) for q in qs), (), "") for lang, qs in kb.out_of_scope.items()}))
+            entries.append((OUT_OF_SCOPE, {lang: (fold_texts(qs), (), "") for lang, qs in kb.out_of_scope.items()}))
         self.entry_ids = [entry_id for entry_id, _ in entries]
 
         vocab: set[str] = set()
@@ -130,27 +137,32 @@ class Matcher:
         self._vocab_set = frozenset(self._vocab)
 
         doc_terms: list[Counter[str]] = []
-        # rapidfuzz re-score input: per language, per entry, its questions (stopwords removed)
-        self._questions: dict[str, list[list[str]]] = {}
+        # rapidfuzz re-score input, per entry: its questions in every language (stopwords
+        # removed), the same with their words sorted, and each one's language
+        self._choices: list[list[str]] = []
+        self._sorted_choices: list[list[str]] = []
+        self._choice_langs: list[np.ndarray] = []
         answer_terms: list[set[str]] = []
         for index, (_, texts) in enumerate(entries):
             counts: Counter[str] = Counter()
             in_answers: set[str] = set()
+            mine: list[str] = []
+            langs: list[int] = []
             for lang, (questions, keywords, answer) in texts.items():
-                stop = _ignored(lang)
-                if lang not in self._questions:
-                    self._questions[lang] = [[] for _ in entries]
-                mine = self._questions[lang][index]
                 for question in questions:
-                    words = expand(question.split(), lang)
-                    counts.update(set(self._phrase_terms(words, stop)))
-                    mine.append(" ".join(w for w in words if w not in stop))
+                    terms, content = self._index_terms(question, lang)
+                    counts.update(set(terms))
+                    mine.append(" ".join(content))
+                langs += [_LANG_CODES.get(lang, -1)] * len(questions)
                 for keyword in keywords:
-                    for term in set(self._phrase_terms(expand(keyword.split(), lang), stop)):
+                    for term in set(self._index_terms(keyword, lang)[0]):
                         counts[term] += KEYWORD_WEIGHT
-                in_answers.update(self._phrase_terms(expand(answer.split(), lang), stop))
+                in_answers.update(self._index_terms(answer, lang)[0])
             doc_terms.append(counts)
             answer_terms.append(in_answers)
+            self._choices.append(mine)
+            self._sorted_choices.append([" ".join(sorted(q.split())) for q in mine])
+            self._choice_langs.append(np.array(langs, dtype=np.int8))
 
         n = len(doc_terms)
         df: Counter[str] = Counter()
@@ -196,6 +208,25 @@ class Matcher:
             words = self._correct(words, lang)
         return self._phrase_terms(words, _ignored(lang))
 
+    def _index_terms(self, folded: str, lang: str) -> tuple[list[str], list[str]]:
+        """Terms and content words (``fuzzy_text``'s) of a folded knowledge-base text: the same
+        as ``_terms(text, lang, correct=False)`` and ``fuzzy_text``, worked out once per distinct
+        word (building the index of 10,000 entries looks at millions of words)."""
+        terms_of, content_of, phrase_words = self._word_plans.get(lang) or self._word_plans.setdefault(lang, ({}, {}, set()))
+        words = folded.split()
+        for word in set(words).difference(terms_of):
+            expanded = expand([word], lang)
+            stop = _ignored(lang)
+            terms_of[word] = tuple(self._phrase_terms(expanded, stop))
+            content_of[word] = tuple(w for w in expanded if w not in stop)
+            if not self._phrase_starts.isdisjoint(expanded):
+                phrase_words.add(word)
+        if not phrase_words.isdisjoint(words):  # a synonym phrase may start here: word by word
+            expanded = expand(words, lang)
+            stop = _ignored(lang)
+            return self._phrase_terms(expanded, stop), [w for w in expanded if w not in stop]
+        return list(chain.from_iterable(map(terms_of.__getitem__, words))), list(chain.from_iterable(map(content_of.__getitem__, words)))
+
     def _phrase_terms(self, words: list[str], stop: frozenset[str]) -> list[str]:
         """Synonym phrases become their concept, stopwords go, other words are stemmed."""
         out: list[str] = []
@@ -225,8 +256,6 @@ class Matcher:
     def fuzzy_text(self, text: str, lang: str) -> str:
         """What the rapidfuzz re-score compares: folded words without the language's stopwords
         (so that shared frames such as "kijan pou m" or "how do i" do not make questions alike)."""
-        if not CONTENT_ONLY:
-            return fold(text)
         stop = _ignored(lang)
         return " ".join(w for w in expand(fold(text).split(), lang) if w not in stop)
 
@@ -288,16 +317,18 @@ class Matcher:
             return [0.0] * len(entries)
         bounds = [0]
         choices: list[str] = []
-        factors: list[float] = []
+        sorted_choices: list[str] = []
         for index in entries:
-            for code, per_entry in self._questions.items():
-                found = per_entry[index]
-                choices.extend(found)
-                factors.extend([1.0 if code == lang else OTHER_LANG_FACTOR] * len(found))
+            choices += self._choices[index]
+            sorted_choices += self._sorted_choices[index]
             bounds.append(len(choices))
-        total = sum(weight for _, weight in FUZZY_SCORERS)
-        scores = sum(weight * process.cdist([folded], choices, scorer=scorer, workers=1)[0] for scorer, weight in FUZZY_SCORERS) / total
-        scores = scores * np.array(factors)
+        if not choices:
+            return [0.0] * len(entries)
+        langs = np.concatenate([self._choice_langs[index] for index in entries])
+        factors = np.where(langs == _LANG_CODES.get(lang, -2), 1.0, OTHER_LANG_FACTOR)
+        token_set = process.cdist([folded], choices, scorer=fuzz.token_set_ratio, workers=1)[0]
+        token_sort = process.cdist([" ".join(sorted(folded.split()))], sorted_choices, scorer=fuzz.ratio, workers=1)[0]
+        scores = (W_TOKEN_SET * token_set + W_TOKEN_SORT * token_sort) / (W_TOKEN_SET + W_TOKEN_SORT) * factors
         return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in zip(bounds, bounds[1:])]
 
 

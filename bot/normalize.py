@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.lexicon import ABBREVIATIONS
@@ -16,16 +17,19 @@ from bot.lexicon import ABBREVIATIONS
 #: Longest text we look at. Longer messages are cut before any work is done on them.
 MAX_TEXT = 2000
 
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+# Line ends are kept: ``fold_texts`` folds many texts at once, one a line.
+_NON_WORD = re.compile(r"[^0-9a-z\n]+")
 #: the same for ASCII text, as a translation table (``str.translate`` is several times faster)
-_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not ("0" <= chr(c) <= "9" or "a" <= chr(c) <= "z")})
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not ("0" <= chr(c) <= "9" or "a" <= chr(c) <= "z" or c == 10)})
 _DIGIT = re.compile(r"\d")
 # "I-134A", "i 134 a", "I134-A" -> "i134a"; "A-123" kept as "a123" (form and A-numbers).
 # Runs after punctuation became spaces. A suffix letter is only taken when it really follows
 # ("i 134 de" stays "i134 de", not "i134de"); after a space only "a"/"b" count as a suffix,
 # so "el I-134 y el I-94" keeps its "y".
 # Only "i" (USCIS forms) and visa letters are joined, so "y 20 personas" and "a 30 dias" stay.
-_FORM = re.compile(r"\b(i) ?(\d{2,3})(?:([a-z])| ([ab]))?\b|\b([hfjl]) ?(\d{1,2}[ab]?)\b")
+# " *" rather than " ?": the translation table below turns each punctuation mark into its own
+# space, so "I--134" is "i  134" at this point.
+_FORM = re.compile(r"\b(i) *(\d{2,3})(?:([a-z])| +([ab]))?\b|\b([hfjl]) *(\d{1,2}[ab]?)\b")
 _REPEAT = re.compile(r"([a-z])\1{2,}")  # "holaaaa" -> "holaa", "pleeease" -> "pleease"
 _TRIPLE = re.compile(r"(.)\1\1")
 _MONEY = re.compile(r"(?:us)?\$\s?(\d[\d.,]*)|(\d[\d.,]*)\s?\$")  # "$300", "300$" -> "300 usd"
@@ -46,20 +50,31 @@ def strip_accents(text: str) -> str:
     return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
+def fold_texts(texts: Iterable[str]) -> tuple[str, ...]:
+    """``fold_text`` of each text, with the regular expressions run once over all of them
+    (several times faster for many short texts, such as an entry's questions)."""
+    items = []
+    for text in texts:
+        text = strip_accents(text[:MAX_TEXT].casefold())
+        if "$" in text:
+            text = _MONEY.sub(lambda m: f" {m.group(1) or m.group(2)} usd ", text)
+        items.append(text.replace("\n", " "))
+    # One text a line: no step below crosses a line end ("i 134" and "$ 300" never join across).
+    joined = "\n".join(items)
+    joined = joined.translate(_ASCII_NON_WORD) if joined.isascii() else _NON_WORD.sub(" ", joined)
+    if _DIGIT.search(joined):
+        joined = _FORM.sub(_join_form, joined)
+    if _TRIPLE.search(joined):  # a cheap test first: most texts repeat no letter three times
+        joined = _REPEAT.sub(r"\1\1", joined)
+    return tuple(" ".join(line.split()) for line in joined.split("\n")) if items else ()
+
+
 def fold_text(text: str) -> str:
     """Casefold, strip accents, drop punctuation and emoji, collapse white space.
 
     Uncached: for bulk work on texts seen once (the knowledge base at load). Messages go
     through ``fold``, the same function with a cache."""
-    text = strip_accents(text[:MAX_TEXT].casefold())
-    if "$" in text:
-        text = _MONEY.sub(lambda m: f" {m.group(1) or m.group(2)} usd ", text)
-    text = text.translate(_ASCII_NON_WORD) if text.isascii() else _NON_WORD.sub(" ", text)
-    if _DIGIT.search(text):
-        text = _FORM.sub(_join_form, text)
-    if _TRIPLE.search(text):  # a cheap test first: most texts repeat no letter three times
-        text = _REPEAT.sub(r"\1\1", text)
-    return " ".join(text.split())
+    return fold_texts((text,))[0]
 
 
 #: ``fold_text`` with a cache (users repeat themselves, and one message is folded several times).

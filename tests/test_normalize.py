@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.lexicon import ABBREVIATIONS
-from bot.normalize import MAX_TEXT, expand, fold, tokens
+from bot.normalize import MAX_TEXT, expand, fold, fold_texts, tokens
 
 FOLDED = re.compile(r"[0-9a-z ]*")
 
@@ -165,3 +165,16 @@ def test_expansion_is_idempotent(lang: str) -> None:
     for short in ABBREVIATIONS[lang]:
         once = expand([short], lang)
         assert expand(once, lang) == once, (lang, short, once)
+
+
+@pytest.mark.parametrize(
+    "text, folded",
+    [("I--134A", "i134a"), ("i 134 - a", "i134a"), ("H-1B!", "h1b"), ("pago $ 300", "pago 300 usd"), ("I-134 y el I-94", "i134 y el i94")],
+)
+def test_runs_of_punctuation_count_as_one_space_for_forms(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_fold_texts_keeps_each_text_apart() -> None:
+    assert fold_texts(["mi I", "134 a", "pague 300", "$ ayer", "linea\npartida", ""]) == ("mi i", "134 a", "pague 300", "ayer", "linea partida", "")
+    assert fold_texts([]) == ()

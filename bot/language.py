@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 
 from bot.langs import LANGS, Lang
 from bot.lexicon import ABBREVIATIONS, MARKERS, STOPWORDS

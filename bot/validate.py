@@ -10,17 +10,19 @@ import bisect
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
+from itertools import accumulate, chain
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.langs import LANGS
 from bot.normalize import fold
 
 if TYPE_CHECKING:  # pragma: no cover
-    from bot.knowledge import Entry
+    from bot.knowledge import Entry, LangText
 
 #: Telegram refuses messages longer than this.
 TELEGRAM_LIMIT = 4096
@@ -162,62 +164,87 @@ def _check_questions(entries: Sequence[Entry]) -> list[Problem]:
     """The same question under two entries is an error; nearly the same is a warning."""
     out: list[Problem] = []
     for lang in LANGS:
-        folded: list[str] = []
-        where: list[tuple[Entry, int]] = []
-        owner: dict[str, tuple[Entry, int]] = {}
-        for entry in entries:
-            text = entry.texts.get(lang)
-            if text is None:
-                continue
-            for question, key, qline in zip(text.questions, text.folded_questions, text.question_lines):
-                if key in owner and owner[key][0].id != entry.id:
-                    other, other_line = owner[key]
-                    out.append(Problem(entry.file, qline, f'the question "{question}" is also in {other.file}:{other_line} ({other.id}); the bot cannot tell the two entries apart, keep it in one'))
-                    continue
-                owner.setdefault(key, (entry, qline))
-                folded.append(key)
-                where.append((entry, qline))
+        texts = [(entry, entry.texts[lang]) for entry in entries if lang in entry.texts]
+        folded = list(chain.from_iterable(text.folded_questions for _, text in texts))
+        if len(set(folded)) == len(folded):  # no question twice (the usual case): no loop needed
+            keys = list(chain.from_iterable(text.sorted_questions for _, text in texts))
+            starts = list(accumulate((len(text.folded_questions) for _, text in texts), initial=0))
+
+            def where(i: int) -> tuple[Entry, int]:
+                k = bisect.bisect_right(starts, i) - 1
+                entry, text = texts[k]
+                return entry, text.question_lines[i - starts[k]]
+        else:
+            folded, keys, places = _exact_duplicates(texts, out)
+            where = places.__getitem__
         if len(folded) < 2:
             continue
         reported: set[tuple[str, str]] = set()
-        for i, j in _near_pairs(folded):
+        for i, j in _near_pairs(folded, keys):
             if folded[i] == folded[j]:
                 continue
             i, j = min(i, j), max(i, j)
-            (a, aline), (b, bline) = where[i], where[j]
-            if a.id == b.id or (b.id, a.id) in reported:
+            (a, aline), (b, bline) = where(i), where(j)
+            pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
+            if a.id == b.id or pair in reported:  # one warning per pair of entries
                 continue
-            reported.add((a.id, b.id))
+            reported.add(pair)
             out.append(Problem(b.file, bline, f'this "{lang}" question is almost the same as one in {a.file}:{aline} ({a.id}); the bot may hesitate between the two entries, make them clearly different', "warning"))
     return out
 
 
-def _near_pairs(folded: Sequence[str]) -> list[tuple[int, int]]:
+def _exact_duplicates(texts: Sequence[tuple[Entry, LangText]], out: list[Problem]) -> tuple[list[str], list[str], list[tuple[Entry, int]]]:
+    """Report questions that another entry has already; return the other questions (folded and
+    word-sorted) with their entry and line, for the near-duplicate search."""
+    folded: list[str] = []
+    keys: list[str] = []
+    places: list[tuple[Entry, int]] = []
+    owner: dict[str, tuple[Entry, int]] = {}
+    for entry, text in texts:
+        for question, key, sorted_key, qline in zip(text.questions, text.folded_questions, text.sorted_questions, text.question_lines):
+            if key in owner and owner[key][0].id != entry.id:
+                other, other_line = owner[key]
+                out.append(Problem(entry.file, qline, f'the question "{question}" is also in {other.file}:{other_line} ({other.id}); the bot cannot tell the two entries apart, keep it in one'))
+                continue
+            owner.setdefault(key, (entry, qline))
+            folded.append(key)
+            keys.append(sorted_key)
+            places.append((entry, qline))
+    return folded, keys, places
+
+
+def _near_pairs(folded: Sequence[str], keys: Sequence[str] | None = None) -> list[tuple[int, int]]:
     """Index pairs whose token_sort_ratio is at least NEAR_DUPLICATE.
 
     Comparing every question with every other grows with the square of the knowledge base
     (hours at 10,000 entries), so questions are sorted by their sorted words and each is compared
     with its NEAR_WINDOW next neighbours (``process.cpdist``): nearly identical questions sort
-    next to each other, so this finds them in near-linear time."""
-    keys = [" ".join(sorted(text.split())) for text in folded]
-    order = sorted(range(len(keys)), key=keys.__getitem__)
-    ordered = [keys[i] for i in order]
-    left: list[str] = []
-    right: list[str] = []
-    offsets = [0]
-    steps = range(1, min(NEAR_WINDOW, len(ordered) - 1) + 1)
-    for step in steps:
-        left += ordered[:-step]
-        right += ordered[step:]
-        offsets.append(len(left))
-    # one call for every neighbour distance, on every CPU core
-    scores = process.cpdist(left, right, scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE, workers=-1)
-    pairs = []
-    for k in scores.nonzero()[0]:
-        step = bisect.bisect_right(offsets, k)
-        k -= offsets[step - 1]
-        pairs.append((order[k], order[k + step]))
-    return pairs
+    next to each other, so this finds them in near-linear time.
+
+    ``keys``: each question with its words sorted, when the caller has them already
+    (``LangText.sorted_questions``)."""
+    if keys is None:
+        keys = [" ".join(sorted(text.split())) for text in folded]
+    order = np.array(sorted(range(len(keys)), key=keys.__getitem__), dtype=np.int64)
+    ordered = np.array(keys, dtype=object)[order]
+    lengths = np.fromiter(map(len, ordered), dtype=np.int64, count=len(ordered))
+    firsts: list[np.ndarray] = []
+    steps: list[np.ndarray] = []
+    for step in range(1, min(NEAR_WINDOW, len(order) - 1) + 1):
+        a, b = lengths[:-step], lengths[step:]
+        # ratio = 100 * (1 - distance / (len_a + len_b)) and distance >= |len_a - len_b|, so a
+        # pair can only reach NEAR_DUPLICATE when its lengths are close: other pairs stop here.
+        close = np.nonzero(100 * np.abs(a - b) <= (100 - NEAR_DUPLICATE) * (a + b))[0]
+        firsts.append(close)
+        steps.append(np.full(len(close), step, dtype=np.int64))
+    if not firsts:
+        return []
+    first = np.concatenate(firsts)
+    second = first + np.concatenate(steps)
+    # one call for every pair left, on every CPU core
+    scores = process.cpdist(ordered[first], ordered[second], scorer=fuzz.ratio, score_cutoff=NEAR_DUPLICATE, workers=-1)
+    hits = scores.nonzero()[0]
+    return list(zip(order[first[hits]].tolist(), order[second[hits]].tolist()))
 
 
 def check_synonyms(groups: Mapping[str, Sequence[str]], lines: Mapping[str, int], label: str) -> list[Problem]:

@@ -18,6 +18,7 @@ the messages read exactly as a maintainer sees them: ``kb/closure/chnv-ended.yam
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import subprocess
 from collections.abc import Callable
@@ -280,6 +281,35 @@ def test_every_problem_is_reported_at_once(in_tmp: Path) -> None:
         "kb/scams/scam-signs.yaml:3: warning: reviewed 2025-10-19, more than 180 days ago: check the answer against its sources and update the date",
     ]
     assert result.kb is None
+
+
+def test_near_duplicates_are_found_next_to_an_exact_duplicate(in_tmp: Path) -> None:
+    """A question written twice (here once in the same entry, which is allowed) takes the
+    slower path of the duplicate check: near-duplicates are still reported at their lines, once
+    per pair of entries."""
+    write_entry(in_tmp, "chnv-ended", reviewed=RECENT, en=with_questions("chnv-ended", "en", "is the parole program over now", "Is the parole program over now?"))
+    write_entry(in_tmp, "reopening-rumors", reviewed=RECENT, en=with_questions("reopening-rumors", "en", "is the parole program now over"))
+    result, found = problems()
+    assert found == ['kb/closure/reopening-rumors.yaml:41: warning: this "en" question is almost the same as one in kb/closure/chnv-ended.yaml:42 (chnv-ended); the bot may hesitate between the two entries, make them clearly different']
+    assert result.kb is not None
+
+
+def test_an_entry_folded_at_once_is_folded_like_each_text(in_tmp: Path) -> None:
+    """Reading folds all the texts of an entry in one pass: the same as each text's own
+    ``folded_*`` property."""
+    es = with_questions("chnv-ended", "es", "Y el I-134A? $300!!! holaaaa")
+    es["keywords"] = ["Parolé", "CHNV"]
+    write_entry(in_tmp, "chnv-ended", reviewed=RECENT, es=es)
+    entry = knowledge._read_file(in_tmp / "closure" / "chnv-ended.yaml", in_tmp).entry
+    assert entry is not None
+    for text in entry.texts.values():
+        fresh = dataclasses.replace(text)  # a copy with nothing cached yet
+        assert "folded_questions" not in fresh.__dict__
+        assert text.folded_questions == fresh.folded_questions
+        assert text.folded_keywords == fresh.folded_keywords
+        assert text.folded_answer == fresh.folded_answer
+        assert text.sorted_questions == fresh.sorted_questions
+    assert "i134a" in entry.texts["es"].folded_questions[-1]
 
 
 def test_parallel_reading_gives_the_same_result(in_tmp: Path, caplog: pytest.LogCaptureFixture) -> None:

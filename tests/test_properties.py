@@ -8,7 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import knowledge
+from rapidfuzz import fuzz
+
+from bot import knowledge, normalize, validate
 from bot.conversation import Engine
 from bot.langs import LANGS
 from bot.language import LanguageDetector
@@ -53,6 +55,49 @@ def test_folding_many_texts_at_once_is_folding_each(items: list[str]) -> None:
     """The knowledge base folds an entry's questions in one pass (``fold_texts``): the same as
     folding each, whatever sits at the end of one text and the start of the next."""
     assert fold_texts(items) == tuple(fold(t) for t in items)
+
+
+pieces = st.lists(st.sampled_from(["a", "b", "zz", "z", "aaa", "é", "ééé", "  ", "\n", "111", "A", "AAA"]), max_size=12).map("".join)
+
+
+@PROPERTY
+@given(
+    st.builds(
+        lambda head, filler, tail: head + filler + tail,
+        pieces,
+        st.sampled_from(["", "ab " * 300]),  # long texts take the numpy path
+        pieces,
+    )
+)
+def test_repeat_test_agrees_with_the_regex(text: str) -> None:
+    """Long texts look for a letter written three times with numpy, short ones with the regex:
+    both give the regex's answer."""
+    assert normalize._has_repeat(text) == (normalize._REPEAT.search(text) is not None)
+
+
+# Questions that differ by a letter or a word, so that many pairs are near-duplicates.
+near_questions = st.lists(
+    st.lists(st.sampled_from(["parole", "parol", "termino", "se", "acabo", "el", "la", "chnv", "pwogram", "fini", "a", "x"]), max_size=9).map(" ".join),
+    max_size=40,
+)
+
+
+@PROPERTY
+@given(near_questions)
+def test_near_duplicate_search_skips_only_pairs_that_cannot_match(questions: list[str]) -> None:
+    """The near-duplicate warning compares each question with its NEAR_WINDOW neighbours in
+    sorted order, skipping pairs whose lengths alone rule out the threshold: the pairs found
+    are exactly those of scoring every neighbour pair."""
+    keys = [" ".join(sorted(q.split())) for q in questions]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    expected = [
+        (order[k], order[k + step])
+        for step in range(1, min(validate.NEAR_WINDOW, len(order) - 1) + 1)
+        for k in range(len(order) - step)
+        if fuzz.ratio(keys[order[k]], keys[order[k + step]]) >= validate.NEAR_DUPLICATE
+    ]
+    assert validate._near_pairs(questions) == expected
+    assert validate._near_pairs(questions, keys) == expected
 
 
 @PROPERTY

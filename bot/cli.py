@@ -21,7 +21,7 @@ def _engine(knowledge_dir: Path):
     from bot import knowledge
     from bot.conversation import Engine
 
-    result = knowledge.load(knowledge_dir)
+    result = knowledge.load(knowledge_dir, near_duplicates=False)  # warnings are for check
     if result.kb is None:
         print(f"The knowledge base in {knowledge_dir} has errors:", file=sys.stderr)
         for problem in result.errors:
@@ -110,7 +110,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
     from bot import knowledge, translations
 
-    result = knowledge.load(settings.knowledge_dir)
+    result = knowledge.load(settings.knowledge_dir, near_duplicates=False)
     if result.kb is None:
         for problem in result.errors:
             print(problem, file=sys.stderr)

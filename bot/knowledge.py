@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 
 from bot import escalation, scamradar, validate
@@ -210,8 +210,10 @@ class _FileResult:
     data: object = None  # parsed YAML of a special root file (synonyms.yaml, ...)
 
 
-def _read_file(path: Path, root: Path) -> _FileResult:
-    """Read, parse and check one file (runs in a worker process for large knowledge bases)."""
+def _read_file(path: Path, root: Path, sort_questions: bool = False) -> _FileResult:
+    """Read, parse and check one file (runs in a worker process for large knowledge bases).
+
+    ``sort_questions``: also prepare ``LangText.sorted_questions`` (near-duplicate search)."""
     label = str(path)
     try:
         raw = path.read_bytes()  # bytes, then decode: several times faster than read_text
@@ -229,11 +231,11 @@ def _read_file(path: Path, root: Path) -> _FileResult:
         return _FileResult(digest, problems, data=parsed.data)
     entry = _parse_entry(parsed.data, label, path, root, problems)
     if entry is not None:
-        _fold_entry(entry)  # here, in parallel, once for every later use
+        _fold_entry(entry, sort_questions)  # here, in parallel, once for every later use
     return _FileResult(digest, problems, entry)
 
 
-def _fold_entry(entry: Entry) -> None:
+def _fold_entry(entry: Entry, sort_questions: bool = False) -> None:
     """Fill every ``LangText.folded_*`` (and ``sorted_questions``) of ``entry`` with one
     ``fold_texts`` call over all its texts: one pass instead of nine."""
     texts = list(entry.texts.values())
@@ -243,15 +245,17 @@ def _fold_entry(entry: Entry) -> None:
         text.__dict__["folded_questions"] = tuple(next(folded) for _ in text.questions)
         text.__dict__["folded_keywords"] = tuple(next(folded) for _ in text.keywords)
         text.__dict__["folded_answer"] = next(folded)
-        text.sorted_questions  # noqa: B018
+        if sort_questions:
+            text.sorted_questions  # noqa: B018
 
 
-def _read_all(files: list[Path], root: Path, workers: int | None) -> list[_FileResult]:
+def _read_all(files: list[Path], root: Path, workers: int | None, sort_questions: bool) -> list[_FileResult]:
     """``_read_file`` for every file, in order; in a process pool when there are many."""
+    read = partial(_read_file, root=root, sort_questions=sort_questions)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(files) >= PARALLEL_FILES else 1
     if workers <= 1 or len(files) < 2:
-        return [_read_file(path, root) for path in files]
+        return [read(path) for path in files]
     # fork is cheapest, but forking a process that runs other threads (the bot reloading) can
     # deadlock the child: then "forkserver" (or "spawn") starts clean workers.
     methods = multiprocessing.get_all_start_methods()
@@ -262,10 +266,10 @@ def _read_all(files: list[Path], root: Path, workers: int | None) -> list[_FileR
     chunk = max(1, min(256, len(files) // (workers * 4)))
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=gc.disable) as pool:
-            return list(pool.map(_read_file, files, [root] * len(files), chunksize=chunk))
+            return list(pool.map(read, files, chunksize=chunk))
     except (OSError, RuntimeError, BrokenProcessPool) as exc:  # no processes here: read in this one
         log.warning("knowledge base: parallel reading failed (%s); reading the files one by one", exc.__class__.__name__)
-        return [_read_file(path, root) for path in files]
+        return [read(path) for path in files]
 
 
 @contextmanager
@@ -282,16 +286,20 @@ def bulk_work() -> Iterator[None]:
             gc.enable()
 
 
-def load(directory: str | Path, today: dt.date | None = None, workers: int | None = None) -> LoadResult:
+def load(directory: str | Path, today: dt.date | None = None, workers: int | None = None, near_duplicates: bool = True) -> LoadResult:
     """Read and validate every YAML file under ``directory``.
 
     ``workers``: processes that parse files (default: one per CPU core from PARALLEL_FILES
-    files on, else none); the result is the same either way."""
+    files on, else none); the result is the same either way.
+
+    ``near_duplicates``: also look for nearly identical questions of two entries (warnings for
+    maintainers: ``check``). The bot passes False: it serves with the same entries and the same
+    errors, and leaves that search, the costliest rule, to ``check``."""
     with bulk_work():
-        return _load(Path(directory), today, workers)
+        return _load(Path(directory), today, workers, near_duplicates)
 
 
-def _load(root: Path, today: dt.date | None, workers: int | None) -> LoadResult:
+def _load(root: Path, today: dt.date | None, workers: int | None, near_duplicates: bool) -> LoadResult:
     today = today or dt.date.today()
     problems: list[Problem] = []
     if not root.is_dir():
@@ -302,7 +310,7 @@ def _load(root: Path, today: dt.date | None, workers: int | None) -> LoadResult:
     out_of_scope: dict[str, tuple[str, ...]] = {}
     digest = hashlib.sha256()
     files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-    for path, read in zip(files, _read_all(files, root, workers)):
+    for path, read in zip(files, _read_all(files, root, workers, sort_questions=near_duplicates)):
         digest.update(read.digest)
         problems.extend(read.problems)
         if read.entry is not None:
@@ -315,7 +323,7 @@ def _load(root: Path, today: dt.date | None, workers: int | None) -> LoadResult:
             # urgent-words.yaml and scam-patterns.yaml are read by bot.escalation / bot.scamradar
     if not files:
         problems.append(Problem(str(root), 0, "no .yaml files found in this folder"))
-    problems.extend(validate.check_entries(entries, today=today))
+    problems.extend(validate.check_entries(entries, today=today, near_duplicates=near_duplicates))
     problems.extend(validate.check_synonyms(synonyms, synonym_lines, label=str(root / SYNONYMS_FILE)))
     problems.extend(escalation.load_urgent_words(root / escalation.URGENT_WORDS_FILE)[1])
     patterns, pattern_problems = scamradar.load_patterns(root / SCAM_PATTERNS_FILE)

@@ -42,7 +42,7 @@ class ReloadResult:
 
 
 def _load(directory: Path) -> tuple[knowledge.LoadResult, Engine | None]:
-    result = knowledge.load(directory)
+    result = knowledge.load(directory, near_duplicates=False)  # near-duplicate warnings: see check
     return result, (Engine(result.kb) if result.kb is not None else None)
 
 

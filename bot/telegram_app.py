@@ -90,7 +90,7 @@ class Services:
     @classmethod
     def load(cls, settings: Settings) -> Services:
         """Load the knowledge base from ``settings.knowledge_dir``; raise KnowledgeBaseError if invalid."""
-        result = knowledge.load(settings.knowledge_dir)
+        result = knowledge.load(settings.knowledge_dir, near_duplicates=False)  # warnings: see check
         if result.kb is None:
             raise KnowledgeBaseError(settings.knowledge_dir, [str(p) for p in result.errors])
         load_all()  # a missing translation catalog stops start-up, not a conversation

@@ -31,6 +31,7 @@ class YamlResult:
 
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_SCALAR = yaml.ScalarNode
 
 
 class _LineMixin:
@@ -60,7 +61,10 @@ class _LineMixin:
         active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
-                items = LineList(self._build(child, active, built) for child in node.value)
+                # a list of texts (questions) is the common case: no call per item
+                items = LineList(
+                    child.value if child.__class__ is _SCALAR and child.tag == _STR else self._build(child, active, built) for child in node.value
+                )
                 items.line = node.start_mark.line + 1
                 items.item_lines = [child.start_mark.line + 1 for child in node.value]
                 built[id(node)] = items

@@ -330,6 +330,24 @@ def test_parallel_reading_gives_the_same_result(in_tmp: Path, caplog: pytest.Log
     assert "parallel reading failed" not in caplog.text  # the pool really ran
 
 
+def test_the_bot_loads_without_the_near_duplicate_search_only(in_tmp: Path) -> None:
+    """The bot loads with ``near_duplicates=False``: the same entries, version and problems,
+    without the near-duplicate warnings only (those are for ``check``)."""
+    near_duplicate_questions(in_tmp)
+    stale_review_entry = write_entry(in_tmp, "find-lawyer", "alternatives", reviewed=DAY - dt.timedelta(days=STALE_DAYS + 1))
+    full, serving = knowledge.load(KB, today=DAY), knowledge.load(KB, today=DAY, near_duplicates=False)
+    assert full.kb is not None and serving.kb is not None
+    assert serving.kb.entries == full.kb.entries and serving.kb.version == full.kb.version
+    near = [p for p in full.problems if "almost the same" in p.message]
+    assert len(near) == 1
+    assert serving.problems == [p for p in full.problems if p not in near]
+    assert [p.file for p in serving.problems] == [str(stale_review_entry)]
+    # a question written under two entries stays an error that stops the bot
+    same_question_two_entries(in_tmp)
+    serving = knowledge.load(KB, today=DAY, near_duplicates=False)
+    assert serving.kb is None and any("is also in" in p.message for p in serving.errors)
+
+
 def test_translation_without_or_with_an_old_fingerprint_is_a_warning(in_tmp: Path) -> None:
     write_entry(in_tmp, "chnv-ended", reviewed=RECENT, stamp=False, en={**generic_lang("chnv-ended", "en"), "translated_from": "0123abcd"})
     result, found = problems()

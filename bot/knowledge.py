@@ -103,6 +103,11 @@ class LangText:
         return fold_texts(self.questions)
 
     @cached_property
+    def fingerprint(self) -> str:
+        """``fingerprint`` of this answer (all its dated variants): what translations record."""
+        return fingerprint(self.all_text)
+
+    @cached_property
     def sorted_questions(self) -> tuple[str, ...]:
         """Each folded question with its words in alphabetical order (near-duplicate check)."""
         return tuple(" ".join(sorted(q.split())) for q in self.folded_questions)
@@ -145,7 +150,7 @@ class Entry:
         source = self.texts.get(self.source_lang)
         if source is None:
             return []
-        current = fingerprint(source.all_text)
+        current = source.fingerprint
         return [lang for lang, text in self.texts.items() if lang != self.source_lang and text.translated_from != current]
 
 
@@ -232,6 +237,7 @@ def _read_file(path: Path, root: Path, sort_questions: bool = False) -> _FileRes
     entry = _parse_entry(parsed.data, label, path, root, problems)
     if entry is not None:
         _fold_entry(entry, sort_questions)  # here, in parallel, once for every later use
+        entry.texts[entry.source_lang].fingerprint  # noqa: B018  (the same: validation needs it)
     return _FileResult(digest, problems, entry)
 
 
@@ -557,7 +563,7 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
         add(block.value_lines["questions"], f'the "{lang}" questions must be a list with at least one question (- ...)')
         ok = False
         questions = LineList()
-    else:
+    elif not all(item.__class__ is str and item.strip() for item in questions):  # else all good
         for item, item_line in zip(questions, questions.item_lines):
             if isinstance(item, bool):
                 add(item_line, f'this "{lang}" question was read as true/false; put it in quotes')

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.knowledge import Entry, KnowledgeBase, fingerprint
+from bot.knowledge import Entry, KnowledgeBase
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def stamp(entry: Entry, lang: str) -> bool:
     Returns False when ``lang`` is the entry's source language (nothing to stamp)."""
     if lang == entry.source_lang or lang not in entry.texts:
         return False
-    value = fingerprint(entry.texts[entry.source_lang].all_text)
+    value = entry.texts[entry.source_lang].fingerprint
     path = Path(entry.file)
     text = path.read_text(encoding="utf-8")
     block = re.search(rf"^{lang}:[ \t]*\n", text, flags=re.M)

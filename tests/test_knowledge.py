@@ -261,6 +261,20 @@ def test_near_duplicate_threshold_is_a_rapidfuzz_score() -> None:
     assert 0 < NEAR_DUPLICATE <= 100
 
 
+def test_a_question_read_as_true_false_or_empty_is_an_error(in_tmp: Path) -> None:
+    en = with_questions("chnv-ended", "en", "QUESTION-ONE", "QUESTION-TWO")
+    text = entry_yaml("chnv-ended", reviewed=RECENT, en=en)
+    text = text.replace("QUESTION-ONE", "no", 1).replace('"QUESTION-TWO"', '""', 1).replace("QUESTION-TWO", '""', 1)
+    write_text(in_tmp, "closure/chnv-ended.yaml", text)
+    one = next(n for n, line in enumerate(text.splitlines(), 1) if line.strip() == "- no")
+    result, found = problems()
+    assert found == [
+        f'kb/closure/chnv-ended.yaml:{one}: this "en" question was read as true/false; put it in quotes',
+        f'kb/closure/chnv-ended.yaml:{one + 1}: this "en" question is empty or is not text; put it in quotes',
+    ]
+    assert result.kb is None
+
+
 def test_quoted_no_is_a_valid_answer(in_tmp: Path) -> None:
     text = entry_yaml("chnv-ended", reviewed=RECENT, en={"answer": "PLACEHOLDER", "questions": generic_lang("chnv-ended", "en")["questions"]})
     write_text(in_tmp, "closure/chnv-ended.yaml", text.replace("answer: PLACEHOLDER", 'answer: "no"'))

@@ -237,7 +237,7 @@ def _read_file(path: Path, root: Path, sort_questions: bool = False) -> _FileRes
     entry = _parse_entry(parsed.data, label, path, root, problems)
     if entry is not None:
         _fold_entry(entry, sort_questions)  # here, in parallel, once for every later use
-        entry.texts[entry.source_lang].fingerprint  # noqa: B018  (the same: validation needs it)
+        entry.texts[entry.source_lang].fingerprint  # noqa: B018  (also for validation, in parallel)
     return _FileResult(digest, problems, entry)
 
 

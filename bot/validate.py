@@ -10,8 +10,8 @@ import bisect
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from itertools import accumulate, chain
 from dataclasses import dataclass
+from itertools import accumulate, chain
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 

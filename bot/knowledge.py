@@ -215,8 +215,9 @@ class _FileResult:
     data: object = None  # parsed YAML of a special root file (synonyms.yaml, ...)
 
 
-def _read_file(path: Path, root: Path, sort_questions: bool = False) -> _FileResult:
-    """Read, parse and check one file (runs in a worker process for large knowledge bases).
+def _read_file(path: Path, root: Path, today: dt.date, sort_questions: bool = False) -> _FileResult:
+    """Read, parse and check one file (runs in a worker process for large knowledge bases):
+    every rule on the entry's own content (``validate.check_entry``) is checked here.
 
     ``sort_questions``: also prepare ``LangText.sorted_questions`` (near-duplicate search)."""
     label = str(path)
@@ -237,27 +238,41 @@ def _read_file(path: Path, root: Path, sort_questions: bool = False) -> _FileRes
     entry = _parse_entry(parsed.data, label, path, root, problems)
     if entry is not None:
         _fold_entry(entry, sort_questions)  # here, in parallel, once for every later use
-        entry.texts[entry.source_lang].fingerprint  # noqa: B018  (also for validation, in parallel)
+        problems += validate.check_entry(entry, today)
     return _FileResult(digest, problems, entry)
 
 
 def _fold_entry(entry: Entry, sort_questions: bool = False) -> None:
     """Fill every ``LangText.folded_*`` (and ``sorted_questions``) of ``entry`` with one
     ``fold_texts`` call over all its texts: one pass instead of nine."""
-    texts = list(entry.texts.values())
-    folded = iter(fold_texts([item for t in texts for item in (*t.questions, *t.keywords, t.all_text)]))
+    texts = entry.texts.values()
+    items: list[str] = []
+    for text in texts:
+        items += text.questions
+        items += text.keywords
+        items.append(text.all_text)
+    folded = fold_texts(items)
+    at = 0
     for text in texts:
         # what each cached_property would compute, stored where it keeps its value
-        text.__dict__["folded_questions"] = tuple(next(folded) for _ in text.questions)
-        text.__dict__["folded_keywords"] = tuple(next(folded) for _ in text.keywords)
-        text.__dict__["folded_answer"] = next(folded)
+        cached, questions, keywords = text.__dict__, len(text.questions), len(text.keywords)
+        cached["folded_questions"] = _reuse(folded[at : at + questions], text.questions)
+        cached["folded_keywords"] = _reuse(folded[at + questions : at + questions + keywords], text.keywords)
+        cached["folded_answer"] = folded[at + questions + keywords]
+        at += questions + keywords + 1
         if sort_questions:
             text.sorted_questions  # noqa: B018
 
 
-def _read_all(files: list[Path], root: Path, workers: int | None, sort_questions: bool) -> list[_FileResult]:
+def _reuse(folded: tuple[str, ...], texts: tuple[str, ...]) -> tuple[str, ...]:
+    """``folded``, with each text that folding left unchanged (most keywords, many questions)
+    kept as the same string object: less memory, and less to send back from a worker."""
+    return tuple([text if text == fold else fold for fold, text in zip(folded, texts)])
+
+
+def _read_all(files: list[Path], root: Path, today: dt.date, workers: int | None, sort_questions: bool) -> list[_FileResult]:
     """``_read_file`` for every file, in order; in a process pool when there are many."""
-    read = partial(_read_file, root=root, sort_questions=sort_questions)
+    read = partial(_read_file, root=root, today=today, sort_questions=sort_questions)
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(files) >= PARALLEL_FILES else 1
     if workers <= 1 or len(files) < 2:
@@ -316,7 +331,7 @@ def _load(root: Path, today: dt.date | None, workers: int | None, near_duplicate
     out_of_scope: dict[str, tuple[str, ...]] = {}
     digest = hashlib.sha256()
     files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-    for path, read in zip(files, _read_all(files, root, workers, sort_questions=near_duplicates)):
+    for path, read in zip(files, _read_all(files, root, today, workers, sort_questions=near_duplicates)):
         digest.update(read.digest)
         problems.extend(read.problems)
         if read.entry is not None:
@@ -329,7 +344,7 @@ def _load(root: Path, today: dt.date | None, workers: int | None, near_duplicate
             # urgent-words.yaml and scam-patterns.yaml are read by bot.escalation / bot.scamradar
     if not files:
         problems.append(Problem(str(root), 0, "no .yaml files found in this folder"))
-    problems.extend(validate.check_entries(entries, today=today, near_duplicates=near_duplicates))
+    problems.extend(validate.check_entries(entries, near_duplicates=near_duplicates))
     problems.extend(validate.check_synonyms(synonyms, synonym_lines, label=str(root / SYNONYMS_FILE)))
     problems.extend(escalation.load_urgent_words(root / escalation.URGENT_WORDS_FILE)[1])
     patterns, pattern_problems = scamradar.load_patterns(root / SCAM_PATTERNS_FILE)
@@ -374,7 +389,7 @@ def _parse_out_of_scope(data: object, label: str, problems: list[Problem]) -> di
         if key not in LANGS:
             problems.append(Problem(label, line, f'unknown language "{key}" (allowed: {", ".join(LANGS)})'))
             continue
-        if not isinstance(items, LineList) or not all(_str(q) for q in items):
+        if not isinstance(items, LineList) or not _all_texts(items):
             problems.append(Problem(label, line, f'the "{key}" part must be a list of questions (- ...); quote questions like "no"'))
             continue
         out[key] = tuple(q.strip() for q in items)
@@ -383,6 +398,14 @@ def _parse_out_of_scope(data: object, label: str, problems: list[Problem]) -> di
 
 def _str(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+def _all_texts(items: list) -> bool:
+    """``_str`` of every item, without a Python call per item (lists of questions)."""
+    try:
+        return all(map(str.strip, items))
+    except TypeError:  # an item is not text (a number, true/false, a list...)
+        return False
 
 
 def _parse_entry(data: object, label: str, path: Path, root: Path, problems: list[Problem]) -> Entry | None:
@@ -454,7 +477,7 @@ def _parse_entry(data: object, label: str, path: Path, root: Path, problems: lis
                     sources.append(Source(item["title"].strip(), url.strip()))
 
     related = data.get("related", LineList())
-    if not isinstance(related, list) or not all(_str(r) for r in related):
+    if not isinstance(related, list) or not _all_texts(related):
         add(lines.get("related", data.line), "related must be a list of entry ids, like [reopening-rumors, find-lawyer]")
         ok = False
         related = []
@@ -563,7 +586,7 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
         add(block.value_lines["questions"], f'the "{lang}" questions must be a list with at least one question (- ...)')
         ok = False
         questions = LineList()
-    elif not all(item.__class__ is str and item.strip() for item in questions):  # else all good
+    elif not _all_texts(questions):  # else all good
         for item, item_line in zip(questions, questions.item_lines):
             if isinstance(item, bool):
                 add(item_line, f'this "{lang}" question was read as true/false; put it in quotes')
@@ -574,7 +597,7 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
     keywords = block.get("keywords", LineList())
     if isinstance(keywords, list):  # numbers such as 1966 are fine as keywords
         keywords = [str(k) if isinstance(k, (int, float)) and not isinstance(k, bool) else k for k in keywords]
-    if not isinstance(keywords, list) or not all(_str(k) for k in keywords):
+    if not isinstance(keywords, list) or not _all_texts(keywords):
         add(block.key_lines.get("keywords", line), f'the "{lang}" keywords must be a list of words in [ ] (quote words like "no")')
         ok = False
     title = block.get("title", "")
@@ -592,8 +615,8 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
         variants=tuple(variants),
         translated_from=translated_from,
         translated_from_line=block.value_lines.get("translated_from", line),
-        questions=tuple(q.strip() for q in questions),
-        keywords=tuple(k.strip() for k in keywords),
+        questions=tuple(map(str.strip, questions)),
+        keywords=tuple(map(str.strip, keywords)),
         answer_line=answer_line,
         question_lines=tuple(questions.item_lines),
     )

@@ -68,7 +68,10 @@ def fold_texts(texts: Iterable[str]) -> tuple[str, ...]:
         joined = _FORM.sub(_join_form, joined)
     if _has_repeat(joined):  # a cheap test first: most texts repeat no letter three times
         joined = _REPEAT.sub(r"\1\1", joined)
-    return tuple(" ".join(line.split()) for line in joined.split("\n")) if items else ()
+    if not items:
+        return ()
+    # Only letters, digits and spaces are left: a line with no double space needs at most a strip.
+    return tuple([" ".join(line.split()) if "  " in line else line.strip(" ") for line in joined.split("\n")])
 
 
 def _has_repeat(text: str) -> bool:

@@ -64,8 +64,8 @@ def is_web_address(url: str) -> bool:
     return parsed.scheme in ("http", "https") and "." in parsed.netloc and " " not in url.strip()
 
 
-def check_entries(entries: Sequence[Entry], today: dt.date, near_duplicates: bool = True) -> list[Problem]:
-    """Rules that look at one entry's content or compare entries with each other.
+def check_entries(entries: Sequence[Entry], near_duplicates: bool = True) -> list[Problem]:
+    """Rules that compare entries with each other (each entry's own content: ``check_entry``).
 
     ``near_duplicates=False`` skips the search for nearly identical questions (warnings for the
     maintainer, the one costly rule: about a second at 10,000 entries)."""
@@ -78,12 +78,18 @@ def check_entries(entries: Sequence[Entry], today: dt.date, near_duplicates: boo
         else:
             first_seen[entry.id] = entry
     for entry in entries:
-        problems.extend(_check_one(entry, first_seen, today))
+        for rel in entry.related:
+            if rel not in first_seen:
+                problems.append(Problem(entry.file, entry.lines.get("related", entry.line), f'related names "{rel}", but no entry has that id'))
+            elif rel == entry.id:
+                problems.append(Problem(entry.file, entry.lines.get("related", entry.line), "related names the entry itself"))
     problems.extend(_check_questions(entries, near_duplicates))
     return problems
 
 
-def _check_one(entry: Entry, ids: Mapping[str, Entry], today: dt.date) -> list[Problem]:
+def check_entry(entry: Entry, today: dt.date) -> list[Problem]:
+    """Rules on one entry's own content: answer sizes, dated variants, number of questions,
+    translations, reviewed date (run while reading, in parallel for large knowledge bases)."""
     out: list[Problem] = []
     line = entry.lines.get
 
@@ -105,11 +111,6 @@ def _check_one(entry: Entry, ids: Mapping[str, Entry], today: dt.date) -> list[P
         out.extend(_check_variants(entry, lang, today))
         if len(text.questions) < MIN_QUESTIONS:
             add(line(lang, entry.line), f'the "{lang}" part has only {len(text.questions)} questions; write at least {MIN_QUESTIONS} so people find this answer', "warning")
-    for rel in entry.related:
-        if rel not in ids:
-            add(line("related", entry.line), f'related names "{rel}", but no entry has that id')
-        elif rel == entry.id:
-            add(line("related", entry.line), "related names the entry itself")
     out.extend(_check_translations(entry))
     if entry.reviewed > today:
         add(line("reviewed", entry.line), f"the reviewed date {entry.reviewed.isoformat()} is in the future (today is {today.isoformat()})")

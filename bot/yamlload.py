@@ -32,15 +32,18 @@ class YamlResult:
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _SCALAR = yaml.ScalarNode
+#: keys that PyYAML's ``flatten_mapping`` acts on: "<<" (merge) and "="
+_MERGE = "tag:yaml.org,2002:merge"
+_MERGE_TAGS = frozenset({_MERGE, "tag:yaml.org,2002:value"})
 
 
 class _LineMixin:
     """Builds the document from the composed nodes: mappings become ``LineDict``, lists
     ``LineList``, with line numbers; duplicate keys are collected.
 
-    Plain text scalars (nearly everything in a knowledge base) are taken straight from their node;
-    every other node goes through PyYAML's safe constructor (numbers, dates, true/false, null,
-    and an error for any unsafe tag). Walking the nodes directly is about twice as fast as
+    Plain text scalars (nearly everything in a knowledge base) are taken straight from their node,
+    with no call per value; every other node goes through PyYAML's safe constructor (numbers,
+    dates, true/false, null, and an error for any unsafe tag). Walking the nodes directly is about twice as fast as
     PyYAML's generic constructor, which matters at thousands of files."""
 
     duplicates: list[tuple[int, str]]
@@ -63,29 +66,46 @@ class _LineMixin:
             if isinstance(node, yaml.SequenceNode):
                 # a list of texts (questions) is the common case: no call per item
                 items = LineList(
-                    child.value if child.__class__ is _SCALAR and child.tag == _STR else self._build(child, active, built) for child in node.value
+                    [child.value if child.__class__ is _SCALAR and child.tag == _STR else self._build(child, active, built) for child in node.value]
                 )
                 items.line = node.start_mark.line + 1
                 items.item_lines = [child.start_mark.line + 1 for child in node.value]
                 built[id(node)] = items
                 return items
-            self.flatten_mapping(node)  # type: ignore[attr-defined]  # "<<" merge keys
+            # "<<: *base" merges another block's fields in (PyYAML puts them first); a field
+            # written in this block replaces a merged one, as in yaml.safe_load
+            merged: set = set()
+            merged_count = 0
+            if not _MERGE_TAGS.isdisjoint({key_node.tag for key_node, _ in node.value}):
+                written = sum(key_node.tag != _MERGE for key_node, _ in node.value)
+                self.flatten_mapping(node)  # type: ignore[attr-defined]
+                merged_count = len(node.value) - written
             result = LineDict()
             result.line = node.start_mark.line + 1
             result.key_lines, result.value_lines = {}, {}
-            for key_node, value_node in node.value:
-                key = self._build(key_node, active, built)
-                try:
-                    hash(key)
-                except TypeError:
-                    key = str(key)
+            for index, (key_node, value_node) in enumerate(node.value):
+                if key_node.__class__ is _SCALAR and key_node.tag == _STR:  # a field name
+                    key = key_node.value
+                else:
+                    key = self._build(key_node, active, built)
+                    try:
+                        hash(key)
+                    except TypeError:
+                        key = str(key)
                 line = key_node.start_mark.line + 1
-                if key in result:
+                if index < merged_count:
+                    merged.add(key)
+                elif key in merged:
+                    merged.discard(key)
+                elif key in result:
                     self.duplicates.append(
                         (line, f'"{key}" appears twice in the same block (first on line {result.key_lines[key]}); remove one')
                     )
                     continue
-                result[key] = self._build(value_node, active, built)
+                if value_node.__class__ is _SCALAR and value_node.tag == _STR:
+                    result[key] = value_node.value
+                else:
+                    result[key] = self._build(value_node, active, built)
                 result.key_lines[key] = line
                 result.value_lines[key] = value_node.start_mark.line + 1
             built[id(node)] = result
@@ -94,7 +114,31 @@ class _LineMixin:
             active.discard(id(node))
 
 
-class _PyLineLoader(_LineMixin, yaml.SafeLoader):
+class _ResolveMixin:
+    """PyYAML's tag resolution (is this plain text a number, a date, true/false, null?) with
+    the same answers, minus the steps a safe loader never uses: path and wildcard resolvers (a
+    test checks PyYAML's safe loader has none). The parser calls these three methods for every
+    value, so they show at thousands of files."""
+
+    yaml_implicit_resolvers: dict
+
+    def resolve(self, kind, value, implicit):
+        if kind is _SCALAR:
+            if implicit[0]:  # plain (unquoted) text: the resolvers for its first character
+                for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
+                    if regexp.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def descend_resolver(self, current_node, current_index) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+class _PyLineLoader(_LineMixin, _ResolveMixin, yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.duplicates = []
@@ -105,7 +149,7 @@ class _PyLineLoader(_LineMixin, yaml.SafeLoader):
 _CLineLoader: type | None = None
 if getattr(yaml, "CSafeLoader", None) is not None:
 
-    class _CLineLoader(_LineMixin, yaml.CSafeLoader):  # type: ignore[no-redef]
+    class _CLineLoader(_LineMixin, _ResolveMixin, yaml.CSafeLoader):  # type: ignore[no-redef]
         def __init__(self, stream: str) -> None:
             super().__init__(stream)
             self.duplicates = []

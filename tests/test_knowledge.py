@@ -314,7 +314,7 @@ def test_an_entry_folded_at_once_is_folded_like_each_text(in_tmp: Path) -> None:
     es = with_questions("chnv-ended", "es", "Y el I-134A? $300!!! holaaaa")
     es["keywords"] = ["Parolé", "CHNV"]
     write_entry(in_tmp, "chnv-ended", reviewed=RECENT, es=es)
-    entry = knowledge._read_file(in_tmp / "closure" / "chnv-ended.yaml", in_tmp).entry
+    entry = knowledge._read_file(in_tmp / "closure" / "chnv-ended.yaml", in_tmp, DAY).entry
     assert entry is not None
     for text in entry.texts.values():
         fresh = dataclasses.replace(text)  # a copy with nothing cached yet

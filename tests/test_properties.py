@@ -7,10 +7,10 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
+import yaml
 from rapidfuzz import fuzz
 
-from bot import knowledge, normalize, validate
+from bot import knowledge, normalize, validate, yamlload
 from bot.conversation import Engine
 from bot.langs import LANGS
 from bot.language import LanguageDetector
@@ -176,3 +176,44 @@ def test_curated_question_survives_cosmetic_changes(engine: Engine, item: tuple[
     }[change]
     reply = engine.respond(changed, lang)
     assert reply.candidates and reply.candidates[0].entry_id == entry_id
+
+
+# Plain (unquoted) values that YAML reads as something other than text, and look-alikes.
+plain_values = st.sampled_from(
+    [
+        "yes", "No", "ON", "off", "y", "n", "true", "False", "~", "null", "Null", "NULL", "nul", "1", "-1", "+7", "0x1F",
+        "0o17", "017", "1_000", "1.5", "-.5e3", ".inf", "-.Inf", ".NaN", "2026-11-23", "2026-11-23 10:00:00",
+        "2026-11-23T10:00:00Z", "2026-1-2", "1:20", "190:20:30", "=", "tps", "otro", "Tal vez", "nou", "fini", "3 meses",
+        "'quoted'", '"no"', "é", "-", ".", "0", "1e3", "12345678901234567890",
+    ]
+)
+
+
+@PROPERTY
+@given(st.lists(st.tuples(plain_values, plain_values), min_size=1, max_size=8))
+def test_values_are_read_as_pyyaml_safe_load_reads_them(pairs: list[tuple[str, str]]) -> None:
+    """The loader resolves tags itself (faster than PyYAML's generic resolver): every plain,
+    quoted, listed or key value reads as ``yaml.safe_load`` reads it, or both refuse it."""
+    document = "\n".join(f"- {value}" for value, _ in pairs) + "\n"
+    mapping = "\n".join(f"k{i}: {value}" for i, (_, value) in enumerate(pairs)) + "\n" + "\n".join(f"{key}: 1" for key, _ in pairs[:1]) + "\n"
+    for text in (document, mapping, "[" + ", ".join(v for _, v in pairs) + "]\n"):
+        try:
+            expected = repr(yaml.safe_load(text))
+        except yaml.YAMLError:
+            expected = "error"
+        result = yamlload.load_yaml(text)
+        assert (repr(result.data) if not result.problems or result.data is not None else "error") == expected, text
+
+
+def test_pyyaml_safe_loader_has_no_path_or_wildcard_resolvers() -> None:
+    """What ``yamlload``'s own resolver leaves out: it must stay absent from PyYAML's safe loader."""
+    assert not yaml.SafeLoader.yaml_path_resolvers
+    assert None not in yaml.SafeLoader.yaml_implicit_resolvers
+
+
+def test_merge_keys_and_anchors_read_as_pyyaml_safe_load_reads_them() -> None:
+    text = "base: &b {title: x, url: 'https://a.org'}\nother:\n  <<: *b\n  title: y\nlist: &l [a, b]\nagain: *l\n= : v\n"
+    result = yamlload.load_yaml(text)
+    assert not result.problems
+    assert repr(result.data) == repr(yaml.safe_load(text))
+    assert result.data["other"] == {"title": "y", "url": "https://a.org"}

@@ -43,8 +43,8 @@ class _LineMixin:
 
     Plain text scalars (nearly everything in a knowledge base) are taken straight from their node,
     with no call per value; every other node goes through PyYAML's safe constructor (numbers,
-    dates, true/false, null, and an error for any unsafe tag). Walking the nodes directly is about twice as fast as
-    PyYAML's generic constructor, which matters at thousands of files."""
+    dates, true/false, null, and an error for any unsafe tag). Walking the nodes directly is
+    about twice as fast as PyYAML's generic constructor, which matters at thousands of files."""
 
     duplicates: list[tuple[int, str]]
 
@@ -117,8 +117,8 @@ class _LineMixin:
 class _ResolveMixin:
     """PyYAML's tag resolution (is this plain text a number, a date, true/false, null?) with
     the same answers, minus the steps a safe loader never uses: path and wildcard resolvers (a
-    test checks PyYAML's safe loader has none). The parser calls these three methods for every
-    value, so they show at thousands of files."""
+    test checks PyYAML's safe loader has none). The parser calls these methods for every value,
+    so they show at thousands of files."""
 
     yaml_implicit_resolvers: dict
 
@@ -131,6 +131,7 @@ class _ResolveMixin:
             return _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP
 
+    # Path resolvers only: none in a safe loader, so nothing to track while descending.
     def descend_resolver(self, current_node, current_index) -> None:
         pass
 

@@ -17,6 +17,22 @@ from bot.langs import LANGS
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 
+#: A bot token as @BotFather issues it: the bot's numeric id, a colon, 35 letters, digits, - or _.
+_TOKEN = re.compile(r"[0-9]{5,20}:[A-Za-z0-9_-]{30,64}")
+#: Tokens printed in documentation (ours and Telegram's): never real, never sent to the network.
+_EXAMPLE_TOKENS = frozenset({"123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"})
+
+
+def data_dir(name: str) -> Path:
+    """``locales`` or ``knowledge``: the top-level folder of a checkout, or the copy a wheel carries.
+
+    A checkout (editable install, or running from the repository) has ``<repo>/<name>`` beside the
+    ``bot`` package; a wheel installs the same files as ``bot/_data/<name>`` (see pyproject.toml).
+    """
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / name
+    return checkout if checkout.is_dir() else package / "_data" / name
+
 
 class ConfigError(ValueError):
     pass
@@ -54,7 +70,9 @@ class Settings:
     reply_hours: int = 24  # what users are told about the wait for a volunteer
     admin_user_ids: frozenset[int] = frozenset()
     database_path: Path = Path("data/bot.sqlite3")
-    knowledge_dir: Path = Path("knowledge")
+    knowledge_dir: Path = field(default_factory=lambda: data_dir("knowledge"))
+    operator_name: str = ""  # who runs this bot, shown by the about-bot answer
+    operator_contact: str = ""  # how to reach them (e-mail, web page or @username)
     retention_days: int = 30
     flood_limit: int = 20  # messages per user per minute
     log_salt: str = field(default="", repr=False)
@@ -80,8 +98,12 @@ class Settings:
                 except ValueError:
                     raise ConfigError(f"ADMIN_USER_IDS must be numeric Telegram user ids separated by commas, got {part!r}") from None
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
-        if token and (":" not in token or " " in token):
-            raise ConfigError("TELEGRAM_BOT_TOKEN does not look like a bot token (expected 123456:ABC... from @BotFather)")
+        if token and (token in _EXAMPLE_TOKENS or not _TOKEN.fullmatch(token)):
+            # never echo the token itself
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN is not a real bot token (expected the bot's number, a colon and 35 letters"
+                " or digits, as @BotFather gives it; the README's example is a placeholder)"
+            )
         return cls(
             token=token,
             base_url=base_url,
@@ -91,7 +113,9 @@ class Settings:
             reply_hours=_int(env, "VOLUNTEER_REPLY_HOURS", 24, minimum=1) or 24,
             admin_user_ids=frozenset(admins),
             database_path=Path(env.get("DATABASE_PATH", "").strip() or "data/bot.sqlite3"),
-            knowledge_dir=Path(env.get("KNOWLEDGE_DIR", "").strip() or "knowledge"),
+            knowledge_dir=Path(env.get("KNOWLEDGE_DIR", "").strip() or data_dir("knowledge")),
+            operator_name=env.get("OPERATOR_NAME", "").strip(),
+            operator_contact=env.get("OPERATOR_CONTACT", "").strip(),
             retention_days=_int(env, "RETENTION_DAYS", 30, minimum=1) or 30,
             flood_limit=_int(env, "FLOOD_LIMIT", 20, minimum=1) or 20,
             log_salt=env.get("LOG_SALT", "").strip(),

@@ -18,9 +18,10 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from bot.config import data_dir
 from bot.langs import LANGS
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+LOCALES_DIR = data_dir("locales")
 DOMAIN = "bot"
 
 

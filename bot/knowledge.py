@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
 
@@ -38,6 +38,12 @@ SCAM_PATTERNS_FILE = "scam-patterns.yaml"
 OUT_OF_SCOPE_FILE = "out-of-scope.yaml"
 #: Reserved id of the off-topic examples (``out-of-scope.yaml``) inside the matcher.
 OUT_OF_SCOPE = "out-of-scope"
+#: ``phrasings/<lang>/<entry id>.yaml``: more ways people ask, one file per entry and language
+#: (``phrasings/<lang>/out-of-scope.yaml``: more off-topic examples).
+PHRASINGS_DIR = "phrasings"
+#: ``scam-examples/<lang>.yaml``: labelled messages that train the scam classifier.
+SCAM_EXAMPLES_DIR = "scam-examples"
+PHRASING_FIELDS = {"questions"}
 ENTRY_FIELDS = {"id", "category", "reviewed", "urgent", "sources", "related", "source_lang", *LANGS}
 REQUIRED_FIELDS = ("id", "category", "reviewed", "sources", *LANGS)
 LANG_FIELDS = {"title", "answer", "questions", "keywords", "translated_from"}
@@ -48,6 +54,12 @@ VARIANT_FIELDS = {"text", "effective_from", "effective_until"}
 class Source:
     title: str
     url: str
+    #: the title in each language, when the entry gives one per language
+    titles: Mapping[str, str] = field(default_factory=dict)
+
+    def title_in(self, lang: str) -> str:
+        """The title in ``lang``, else the one title written for all languages."""
+        return self.titles.get(lang) or self.title
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,12 @@ class LangText:
     answer_line: int = 0
     question_lines: tuple[int, ...] = ()
     translated_from_line: int = 0
+    #: File of each question when it is not the entry's own (``phrasings/``), for messages.
+    question_files: tuple[str, ...] = ()
+
+    def question_file(self, index: int, entry_file: str) -> str:
+        """The file that holds question ``index``: a phrasings file, or the entry's."""
+        return self.question_files[index] if index < len(self.question_files) and self.question_files[index] else entry_file
 
     def answer_on(self, day: dt.date) -> str:
         """The answer text in force on ``day``."""
@@ -119,6 +137,18 @@ class LangText:
     @cached_property
     def folded_answer(self) -> str:
         return fold_text(self.all_text)
+
+
+@dataclass(frozen=True)
+class ScamExample:
+    """A message from ``scam-examples/<lang>.yaml``: a scam (``scam``) or an innocent look-alike."""
+
+    text: str
+    scam: bool
+    family: str
+    lang: str
+    file: str = ""
+    line: int = 0
 
 
 def fingerprint(text: str) -> str:
@@ -165,6 +195,8 @@ class KnowledgeBase:
     out_of_scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: scam radar patterns from scam-patterns.yaml (``bot.scamradar.ScamPatterns``), or None
     scam_patterns: object = None
+    #: language -> labelled example messages for the scam classifier (``scam-examples/``)
+    scam_examples: Mapping[str, tuple[ScamExample, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
@@ -213,6 +245,7 @@ class _FileResult:
     problems: list[Problem]
     entry: Entry | None = None
     data: object = None  # parsed YAML of a special root file (synonyms.yaml, ...)
+    kind: str = ""  # "phrasings" or "scam-examples" for files in those folders
 
 
 def _read_file(path: Path, root: Path, today: dt.date, sort_questions: bool = False) -> _FileResult:
@@ -235,6 +268,9 @@ def _read_file(path: Path, root: Path, today: dt.date, sort_questions: bool = Fa
         return _FileResult(digest, problems)
     if path.parent == root and path.name in _SPECIAL_FILES:
         return _FileResult(digest, problems, data=parsed.data)
+    folder = path.relative_to(root).parts[0]
+    if folder in (PHRASINGS_DIR, SCAM_EXAMPLES_DIR):
+        return _FileResult(digest, problems, data=parsed.data, kind=folder)
     entry = _parse_entry(parsed.data, label, path, root, problems)
     if entry is not None:
         _fold_entry(entry, sort_questions)  # here, in parallel, once for every later use
@@ -329,6 +365,8 @@ def _load(root: Path, today: dt.date | None, workers: int | None, near_duplicate
     synonyms: dict[str, tuple[str, ...]] = {}
     synonym_lines: dict[str, int] = {}
     out_of_scope: dict[str, tuple[str, ...]] = {}
+    phrasings: list[tuple[Path, object]] = []
+    scam_examples: dict[str, tuple[ScamExample, ...]] = {}
     digest = hashlib.sha256()
     files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
     for path, read in zip(files, _read_all(files, root, today, workers, sort_questions=near_duplicates)):
@@ -336,6 +374,14 @@ def _load(root: Path, today: dt.date | None, workers: int | None, near_duplicate
         problems.extend(read.problems)
         if read.entry is not None:
             entries.append(read.entry)
+        elif read.kind == PHRASINGS_DIR and read.data is not None:
+            phrasings.append((path, read.data))
+        elif read.kind == SCAM_EXAMPLES_DIR and read.data is not None:
+            lang = path.stem
+            if lang not in LANGS or path.parent != root / SCAM_EXAMPLES_DIR:
+                problems.append(Problem(str(path), 1, f"scam examples go in {SCAM_EXAMPLES_DIR}/es.yaml, ht.yaml or en.yaml"))
+            else:
+                scam_examples[lang] = _parse_scam_examples(read.data, lang, str(path), problems)
         elif read.data is not None:
             if path.name == SYNONYMS_FILE:
                 synonyms, synonym_lines = _parse_synonyms(read.data, str(path), problems)
@@ -344,6 +390,7 @@ def _load(root: Path, today: dt.date | None, workers: int | None, near_duplicate
             # urgent-words.yaml and scam-patterns.yaml are read by bot.escalation / bot.scamradar
     if not files:
         problems.append(Problem(str(root), 0, "no .yaml files found in this folder"))
+    entries = _add_phrasings(root, entries, phrasings, out_of_scope, problems)
     problems.extend(validate.check_entries(entries, near_duplicates=near_duplicates))
     problems.extend(validate.check_synonyms(synonyms, synonym_lines, label=str(root / SYNONYMS_FILE)))
     problems.extend(escalation.load_urgent_words(root / escalation.URGENT_WORDS_FILE)[1])
@@ -359,8 +406,89 @@ def _load(root: Path, today: dt.date | None, workers: int | None, near_duplicate
     if any(e.id == OUT_OF_SCOPE for e in entries):
         problems.append(Problem(next(e.file for e in entries if e.id == OUT_OF_SCOPE), 1, f'the id "{OUT_OF_SCOPE}" is reserved for {OUT_OF_SCOPE_FILE}; choose another id'))
         return LoadResult(None, validate.sort_problems(problems))
-    kb = KnowledgeBase(tuple(entries), synonyms, digest.hexdigest()[:12], out_of_scope, patterns)
+    kb = KnowledgeBase(tuple(entries), synonyms, digest.hexdigest()[:12], out_of_scope, patterns, scam_examples)
     return LoadResult(kb, problems)
+
+
+def _add_phrasings(root: Path, entries: list[Entry], files: list[tuple[Path, object]], out_of_scope: dict[str, tuple[str, ...]], problems: list[Problem]) -> list[Entry]:
+    """Merge ``phrasings/<lang>/<id>.yaml`` into the questions of entry ``<id>`` (or into the
+    off-topic examples for ``out-of-scope.yaml``); each question keeps its own file and line."""
+    by_id = {entry.id: entry for entry in entries}
+    extra: dict[str, dict[str, tuple[list[str], list[int], list[str]]]] = {}
+    for path, data in files:
+        label = str(path)
+        rel = path.relative_to(root / PHRASINGS_DIR).parts
+        if len(rel) != 2 or rel[0] not in LANGS:
+            problems.append(Problem(label, 1, f"phrasing files go in {PHRASINGS_DIR}/<language>/<entry id>.yaml, the language one of {', '.join(LANGS)}"))
+            continue
+        lang, entry_id = rel[0], path.stem
+        if entry_id != OUT_OF_SCOPE and entry_id not in by_id:
+            problems.append(Problem(label, 1, f'no entry has the id "{entry_id}": name a phrasing file after the entry it belongs to'))
+            continue
+        if not isinstance(data, LineDict) or not isinstance(data.get("questions"), LineList):
+            problems.append(Problem(label, 1, "a phrasing file has one field, questions:, with a list of questions (- ...)"))
+            continue
+        for key in data:
+            if key not in PHRASING_FIELDS:
+                problems.append(Problem(label, data.key_lines[key], f'unknown field "{key}" (a phrasing file has only questions:)'))
+        items: LineList = data["questions"]
+        good = [(str(q).strip(), line) for q, line in zip(items, items.item_lines) if _str(q)]
+        for item, line in zip(items, items.item_lines):
+            if not _str(item):
+                problems.append(Problem(label, line, "this question is empty or is not text (read as true/false or a number?); put it in quotes"))
+        if entry_id == OUT_OF_SCOPE:
+            out_of_scope[lang] = out_of_scope.get(lang, ()) + tuple(q for q, _ in good)
+            continue
+        bucket = extra.setdefault(entry_id, {}).setdefault(lang, ([], [], []))
+        bucket[0].extend(q for q, _ in good)
+        bucket[1].extend(line for _, line in good)
+        bucket[2].extend(label for _ in good)
+    if not extra:
+        return entries
+    merged: list[Entry] = []
+    for entry in entries:
+        more = extra.get(entry.id)
+        if not more:
+            merged.append(entry)
+            continue
+        texts = dict(entry.texts)
+        for lang, (questions, lines, labels) in more.items():
+            text = texts.get(lang)
+            if text is None:
+                continue
+            own = len(text.questions)
+            texts[lang] = replace(
+                text,
+                questions=text.questions + tuple(questions),
+                question_lines=text.question_lines + tuple(lines),
+                question_files=("",) * own + tuple(labels),
+            )
+        new = replace(entry, texts=texts)
+        _fold_entry(new)
+        merged.append(new)
+    return merged
+
+
+def _parse_scam_examples(data: object, lang: str, label: str, problems: list[Problem]) -> tuple[ScamExample, ...]:
+    """``scam:`` and ``innocent:`` lists of ``{family:, text:}`` (see knowledge/README.md)."""
+    if not isinstance(data, LineDict):
+        problems.append(Problem(label, 1, "a scam-examples file has two lists, scam: and innocent:, of messages with family: and text:"))
+        return ()
+    out: list[ScamExample] = []
+    for key in data:
+        if key not in ("scam", "innocent"):
+            problems.append(Problem(label, data.key_lines[key], f'unknown field "{key}" (allowed: scam, innocent)'))
+            continue
+        items = data[key]
+        if not isinstance(items, LineList):
+            problems.append(Problem(label, data.key_lines[key], f"{key}: must be a list of messages (- family: ... text: ...)"))
+            continue
+        for item, line in zip(items, items.item_lines):
+            if not isinstance(item, LineDict) or not _str(item.get("text")) or not _str(item.get("family")) or set(item) - {"text", "family"}:
+                problems.append(Problem(label, line, "each example needs family: (a short name such as fake-government) and text: (the message), nothing else"))
+                continue
+            out.append(ScamExample(str(item["text"]).strip(), key == "scam", str(item["family"]).strip(), lang, label, line))
+    return tuple(out)
 
 
 def _parse_synonyms(data: object, label: str, problems: list[Problem]) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
@@ -466,15 +594,25 @@ def _parse_entry(data: object, label: str, path: Path, root: Path, problems: lis
                     add(line, "each source needs exactly two fields: title and url")
                     ok = False
                     continue
-                if not _str(item.get("title")):
+                title = item.get("title")
+                titles: dict[str, str] = {}
+                if isinstance(title, LineDict):  # a title per language
+                    titles = {str(k): str(v).strip() for k, v in title.items() if _str(v)}
+                    if set(title) - set(LANGS) or set(titles) != set(LANGS):
+                        add(item.value_lines.get("title", line), f"a source title per language needs {', '.join(LANGS)}, each a text, and nothing else")
+                        ok = False
+                    title = titles.get("en", "")
+                elif not _str(title):
                     add(line, "this source has no title")
                     ok = False
                 url = item.get("url")
                 if not (_str(url) and validate.is_web_address(url)):
                     add(item.value_lines.get("url", line), f'this source has no valid web address (it must start with http:// or https://): "{url}"')
                     ok = False
+                elif not str(url).strip().startswith("https://"):
+                    add(item.value_lines.get("url", line), f'use the https:// address of this source (people open it on their phone): "{url}"', "warning")
                 if ok:
-                    sources.append(Source(item["title"].strip(), url.strip()))
+                    sources.append(Source(str(title).strip(), url.strip(), titles))
 
     related = data.get("related", LineList())
     if not isinstance(related, list) or not _all_texts(related):

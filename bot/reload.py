@@ -54,7 +54,7 @@ async def reload_knowledge(services: Any) -> ReloadResult:
         old = services.engine.kb
         log.warning("knowledge base NOT reloaded: %d error(s); still serving %s", len(errors), old.version)
         return ReloadResult(False, len(old), old.version, errors, len(result.warnings))
-    renderer = Renderer(result.kb, bot_username=services.renderer.bot_username)
+    renderer = Renderer(result.kb, bot_username=services.renderer.bot_username, operator_name=services.settings.operator_name, operator_contact=services.settings.operator_contact)
     services.engine, services.renderer = engine, renderer  # in-flight updates finish with the old pair
     services.desk.urgent_words = escalation.load_urgent_words(services.settings.knowledge_dir)[0]  # checked above
     log.info("knowledge base reloaded: %s, %d entries, %d warning(s)", result.kb.version, len(result.kb), len(result.warnings))

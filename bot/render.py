@@ -23,12 +23,11 @@ from bot.langs import LANG_NAMES, LANGS
 #: Telegram's limit for one message.
 MESSAGE_LIMIT = 4096
 
-# CLDR's Haitian Creole data still carries French month names; these are the Creole ones.
-_HT_MONTHS = {
-    "janvier": "janvye", "février": "fevriye", "mars": "mas", "avril": "avril", "mai": "me",
-    "juin": "jen", "juillet": "jiyè", "août": "out", "septembre": "septanm", "octobre": "oktòb",
-    "novembre": "novanm", "décembre": "desanm",
-}
+# Haitian Creole month names, ours rather than CLDR's: CLDR's "ht" data has changed between Babel
+# releases (French month names in 2.18, "M11" in 2.19), so Creole dates never depend on it.
+HT_MONTHS = (
+    "janvye", "fevriye", "mas", "avril", "me", "jen", "jiyè", "out", "septanm", "oktòb", "novanm", "desanm",
+)
 
 
 @dataclass(frozen=True)
@@ -55,10 +54,9 @@ def esc(text: str) -> str:
 
 def format_day(day: dt.date, lang: str) -> str:
     """A date written out in ``lang`` ("23 de noviembre de 2026", "23 novanm 2026")."""
-    text = format_date(day, format="long", locale=lang)
     if lang == "ht":
-        text = " ".join(_HT_MONTHS.get(word, word) for word in text.split())
-    return text
+        return f"{day.day} {HT_MONTHS[day.month - 1]} {day.year}"
+    return format_date(day, format="long", locale=lang)
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
@@ -120,9 +118,20 @@ def _safe_cut(word: str, at: int) -> int:
 class Renderer:
     """Builds screens for one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, bot_username: str = "") -> None:
+    def __init__(self, kb: KnowledgeBase, bot_username: str = "", operator_name: str = "", operator_contact: str = "") -> None:
         self.kb = kb
         self.bot_username = bot_username
+        self.operator_name = operator_name
+        self.operator_contact = operator_contact
+
+    def answer_text(self, entry: Entry, lang: str) -> str:
+        """The answer in force today, with the operator's name and contact (OPERATOR_NAME,
+        OPERATOR_CONTACT) filled in where the answer writes {operator_name} / {operator_contact}."""
+        text = entry.text(lang).answer
+        if "{operator_" not in text:
+            return text
+        unset = _(lang, "(not set yet)")
+        return text.replace("{operator_name}", self.operator_name or unset).replace("{operator_contact}", self.operator_contact or unset)
 
     # -- pieces ----------------------------------------------------------------------------
 
@@ -159,13 +168,14 @@ class Renderer:
         text = entry.text(lang)
         reviewed = _(lang, "Reviewed: {date}", date=format_day(entry.reviewed, lang))
         disclaimer = _(lang, "General information, not legal advice.")
-        sources_html = "; ".join(f'<a href="{html.escape(s.url, quote=True)}">{esc(s.title)}</a>' for s in entry.sources)
-        sources_plain = "\n".join(f"- {s.title}: {s.url}" for s in entry.sources)
+        sources_html = "; ".join(f'<a href="{html.escape(s.url, quote=True)}">{esc(s.title_in(lang))}</a>' for s in entry.sources)
+        sources_plain = "\n".join(f"- {s.title_in(lang)}: {s.url}" for s in entry.sources)
         label = _(lang, "Sources:")
         helpful = _(lang, "Was this helpful?")
-        body_html = esc(text.answer)
+        answer = self.answer_text(entry, lang)
+        body_html = esc(answer)
         parts_html = [body_html, f"<i>{esc(reviewed)} · {esc(disclaimer)}</i>\n{esc(label)} {sources_html}"]
-        parts_plain = [text.answer, f"{reviewed} · {disclaimer}\n{label}\n{sources_plain}"]
+        parts_plain = [answer, f"{reviewed} · {disclaimer}\n{label}\n{sources_plain}"]
         if entry.urgent:
             urgent = _(lang, "If this is happening now, press “Talk to a person”: a volunteer will see your message first.")
             parts_html.insert(1, f"<b>{esc(urgent)}</b>")
@@ -203,13 +213,14 @@ class Renderer:
         text = entry.text(lang)
         reviewed = _(lang, "Reviewed: {date}", date=format_day(entry.reviewed, lang))
         disclaimer = _(lang, "General information, not legal advice.")
-        sources = "\n".join(f"- {s.title}: {s.url}" for s in entry.sources)
+        sources = "\n".join(f"- {s.title_in(lang)}: {s.url}" for s in entry.sources)
         link = f"https://t.me/{bot_username}?start={entry.id}" if bot_username else ""
         ask = _(lang, "More answers, in Spanish, Kreyòl and English:") + (f" {link}" if link else "")
         title = self.title(entry, lang)
-        plain = f"{title}\n\n{text.answer}\n\n{reviewed} · {disclaimer}\n{_(lang, 'Sources:')}\n{sources}\n\n{ask}"
+        answer = self.answer_text(entry, lang)
+        plain = f"{title}\n\n{answer}\n\n{reviewed} · {disclaimer}\n{_(lang, 'Sources:')}\n{sources}\n\n{ask}"
         html_text = (
-            f"<b>{esc(title)}</b>\n\n{esc(text.answer)}\n\n<i>{esc(reviewed)} · {esc(disclaimer)}</i>\n"
+            f"<b>{esc(title)}</b>\n\n{esc(answer)}\n\n<i>{esc(reviewed)} · {esc(disclaimer)}</i>\n"
             f"{esc(_(lang, 'Sources:'))}\n{esc(sources)}\n\n{esc(ask)}"
         )
         return Screen(html_text, plain)
@@ -282,7 +293,7 @@ class Renderer:
         """"Talk to a person" while no volunteer can be reached: how to find help meanwhile."""
         note = _(lang, "No volunteer is available right now. Meanwhile, this is how to get help from a person:")
         entry = self.kb.get("find-lawyer")
-        answer = entry.text(lang).answer if entry else ""
+        answer = self.answer_text(entry, lang) if entry else ""
         rows = ((Button("📚 " + _(lang, "See all topics"), callbacks.encode("m")),),)
         html_parts = [f"<b>{esc(note)}</b>"] + ([esc(answer)] if answer else [])
         return Screen("\n\n".join(html_parts), "\n\n".join([note] + ([answer] if answer else [])), rows)

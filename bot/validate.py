@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: Telegram refuses messages longer than this.
 TELEGRAM_LIMIT = 4096
 #: Answers longer than this are hard to read on a phone (warning).
-LONG_ANSWER = 1000
+LONG_ANSWER = 800  # characters: about one phone screen
 #: A dated answer variant ending within this many days gets a warning.
 ENDING_SOON_DAYS = 14
 #: A reviewed date older than this many days gets a warning.
@@ -109,6 +109,8 @@ def check_entry(entry: Entry, today: dt.date) -> list[Problem]:
             if _TAG.search(variant.text):
                 add(variant.line, f'the "{lang}" answer contains an HTML tag such as <b>; answers are plain text (see knowledge/README.md)')
         out.extend(_check_variants(entry, lang, today))
+        if not text.title:
+            add(line(lang, entry.line), f'the "{lang}" part has no title: write a short title (menus, buttons and shared cards show it)', "warning")
         if len(text.questions) < MIN_QUESTIONS:
             add(line(lang, entry.line), f'the "{lang}" part has only {len(text.questions)} questions; write at least {MIN_QUESTIONS} so people find this answer', "warning")
     out.extend(_check_translations(entry))
@@ -179,7 +181,7 @@ def _check_questions(entries: Sequence[Entry], near_duplicates: bool = True) -> 
             def where(i: int) -> tuple[Entry, int]:
                 k = bisect.bisect_right(starts, i) - 1
                 entry, text = texts[k]
-                return entry, text.question_lines[i - starts[k]]
+                return entry, text.question_file(i - starts[k], entry.file), text.question_lines[i - starts[k]]
         else:
             folded, keys, places = _exact_duplicates(texts, out)
             where = places.__getitem__
@@ -190,32 +192,33 @@ def _check_questions(entries: Sequence[Entry], near_duplicates: bool = True) -> 
             if folded[i] == folded[j]:
                 continue
             i, j = min(i, j), max(i, j)
-            (a, aline), (b, bline) = where(i), where(j)
+            (a, afile, aline), (b, bfile, bline) = where(i), where(j)
             pair = (a.id, b.id) if a.id < b.id else (b.id, a.id)
             if a.id == b.id or pair in reported:  # one warning per pair of entries
                 continue
             reported.add(pair)
-            out.append(Problem(b.file, bline, f'this "{lang}" question is almost the same as one in {a.file}:{aline} ({a.id}); the bot may hesitate between the two entries, make them clearly different', "warning"))
+            out.append(Problem(bfile, bline, f'this "{lang}" question is almost the same as one in {afile}:{aline} ({a.id}); the bot may hesitate between the two entries, make them clearly different', "warning"))
     return out
 
 
-def _exact_duplicates(texts: Sequence[tuple[Entry, LangText]], out: list[Problem]) -> tuple[list[str], list[str], list[tuple[Entry, int]]]:
+def _exact_duplicates(texts: Sequence[tuple[Entry, LangText]], out: list[Problem]) -> tuple[list[str], list[str], list[tuple[Entry, str, int]]]:
     """Report questions that another entry has already; return the other questions (folded and
     word-sorted) with their entry and line, for the near-duplicate search."""
     folded: list[str] = []
     keys: list[str] = []
-    places: list[tuple[Entry, int]] = []
-    owner: dict[str, tuple[Entry, int]] = {}
+    places: list[tuple[Entry, str, int]] = []
+    owner: dict[str, tuple[Entry, str, int]] = {}
     for entry, text in texts:
-        for question, key, sorted_key, qline in zip(text.questions, text.folded_questions, text.sorted_questions, text.question_lines):
+        for index, (question, key, sorted_key, qline) in enumerate(zip(text.questions, text.folded_questions, text.sorted_questions, text.question_lines)):
+            qfile = text.question_file(index, entry.file)
             if key in owner and owner[key][0].id != entry.id:
-                other, other_line = owner[key]
-                out.append(Problem(entry.file, qline, f'the question "{question}" is also in {other.file}:{other_line} ({other.id}); the bot cannot tell the two entries apart, keep it in one'))
+                other, other_file, other_line = owner[key]
+                out.append(Problem(qfile, qline, f'the question "{question}" is also in {other_file}:{other_line} ({other.id}); the bot cannot tell the two entries apart, keep it in one'))
                 continue
-            owner.setdefault(key, (entry, qline))
+            owner.setdefault(key, (entry, qfile, qline))
             folded.append(key)
             keys.append(sorted_key)
-            places.append((entry, qline))
+            places.append((entry, qfile, qline))
     return folded, keys, places
 
 

@@ -22,7 +22,7 @@ from fakebotapi import FakeBotAPI
 TESTS = Path(__file__).resolve().parent
 #: The small, valid knowledge base the end-to-end tests run on.
 TEST_KB = TESTS / "data" / "knowledge"
-TOKEN = "123456:TEST-token_for-fake"
+TOKEN = "123456:TEST-token_for-the-fake-bot-api-0000"
 
 
 @pytest.fixture(autouse=True)

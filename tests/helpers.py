@@ -67,6 +67,10 @@ def entry_data(entry_id: str, category: str = "closure", *, stamp: bool = True, 
             data.pop(key, None)
         else:
             data[key] = value
+    for lang in LANGS:  # every language block gets a title, as check asks
+        block = data.get(lang)
+        if isinstance(block, dict) and "answer" in block and "title" not in block:
+            data[lang] = {**block, "title": f"{entry_id.replace('-', ' ')} ({lang})"}
     source = data.get("es")
     if stamp and isinstance(source, dict) and isinstance(source.get("answer"), str):
         for lang in ("ht", "en"):

@@ -19,7 +19,7 @@ from telegram.request import HTTPXRequest
 
 from fakebotapi import BOT_ID, FakeBotAPI
 
-TOKEN = "123456:TEST-token_for-fake"
+TOKEN = "123456:TEST-token_for-the-fake-bot-api-0000"
 USER = 4242
 GROUP = -1001234567890
 

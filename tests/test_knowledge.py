@@ -3,12 +3,13 @@
 The entries are written by ``helpers.entry_yaml``, whose layout is fixed (checked by
 ``test_entry_layout``):
 
-    1 id:            7 es:            18 ht:                  30 en:
-    2 category:      8   answer:      19   answer:            31   answer:
-    3 reviewed:      9   questions:   20   questions:         32   questions:
-    4 sources:   10-17   - 8 questions  21-28 - ...           33-40 - ...
-    5 - title:                        29   translated_from:   41   translated_from:
-    6   url:                                                  42 first extra field (related ...)
+    1 id:            7 es:            19 ht:                  32 en:
+    2 category:      8   answer:      20   answer:            33   answer:
+    3 reviewed:      9   questions:   21   questions:         34   questions:
+    4 sources:   10-17   - 8 questions  22-29 - ...           35-42 - ...
+    5 - title:      18   title:       30   title:             43   title:
+    6   url:                          31   translated_from:   44   translated_from:
+                                                              45 first extra field (related ...)
 
 (``translated_from`` is the fingerprint of the es answer, so translations give no warning.)
 
@@ -153,29 +154,29 @@ def few_questions(d: Path) -> None:
 ERRORS: list[tuple[Callable[[Path], None], list[str]]] = [
     (malformed_flow, ["kb/closure/chnv-ended.yaml:3: the file is not valid YAML (expected ',' or ']', but got ':'); check indentation, quotes and colons on this line or the one before"]),
     (malformed_indent, ["kb/closure/chnv-ended.yaml:9: the file is not valid YAML (mapping values are not allowed here); check indentation, quotes and colons on this line or the one before"]),
-    (unknown_field, ['kb/closure/chnv-ended.yaml:42: unknown field "urgnet" (allowed: category, en, es, ht, id, related, reviewed, source_lang, sources, urgent); check the spelling and the indentation']),
+    (unknown_field, ['kb/closure/chnv-ended.yaml:45: unknown field "urgnet" (allowed: category, en, es, ht, id, related, reviewed, source_lang, sources, urgent); check the spelling and the indentation']),
     (unknown_field_in_language, ['kb/closure/chnv-ended.yaml:18: unknown field "keyword" in the "es" part (allowed: title, answer, questions, keywords)']),
     (missing_field, ['kb/closure/chnv-ended.yaml:1: the field "sources:" is missing']),
     (missing_language, ['kb/closure/chnv-ended.yaml:1: the field "ht:" is missing']),
     (duplicate_key, ['kb/closure/chnv-ended.yaml:3: "category" appears twice in the same block (first on line 2); remove one']),
     (duplicate_id, ['kb/scams/chnv-ended.yaml:1: the id "chnv-ended" is already used in kb/closure/chnv-ended.yaml:1; every entry needs its own id']),
-    (missing_answer, ['kb/closure/chnv-ended.yaml:18: the "ht" part has no answer']),
-    (missing_questions, ['kb/closure/chnv-ended.yaml:30: the "en" part has no questions']),
-    (unknown_related, ['kb/closure/chnv-ended.yaml:42: related names "talk-to-human", but no entry has that id']),
+    (missing_answer, ['kb/closure/chnv-ended.yaml:19: the "ht" part has no answer']),
+    (missing_questions, ['kb/closure/chnv-ended.yaml:32: the "en" part has no questions']),
+    (unknown_related, ['kb/closure/chnv-ended.yaml:45: related names "talk-to-human", but no entry has that id']),
     (answer_too_long, ['kb/closure/chnv-ended.yaml:8: the "es" answer has 4799 characters; Telegram allows at most 4096. Shorten it or split it into a related entry']),
     (source_without_web_address, ['kb/closure/chnv-ended.yaml:6: this source has no valid web address (it must start with http:// or https://): "www.uscis.gov/CHNV"']),
     (source_with_other_scheme, ['kb/closure/chnv-ended.yaml:6: this source has no valid web address (it must start with http:// or https://): "ftp://uscis.gov/CHNV"']),
     (reviewed_in_future, ["kb/closure/chnv-ended.yaml:3: the reviewed date 2026-11-24 is in the future (today is 2026-11-23)"]),
     (same_question_two_entries, ['kb/closure/reopening-rumors.yaml:18: the question "se acabo el parole" is also in kb/closure/chnv-ended.yaml:18 (chnv-ended); the bot cannot tell the two entries apart, keep it in one']),
-    (answer_no_is_boolean, ['kb/closure/chnv-ended.yaml:31: the "en" answer was read as true/false; put the text in quotes']),
+    (answer_no_is_boolean, ['kb/closure/chnv-ended.yaml:33: the "en" answer was read as true/false; put the text in quotes']),
     (file_name_not_id, ['kb/closure/chnv-end.yaml:1: the id "chnv-ended" does not match the file name; rename the file to chnv-ended.yaml']),
     (wrong_folder, ['kb/scams/chnv-ended.yaml:2: the entry is in the folder "scams" but its category is "closure"; move the file or fix the category']),
 ]
 
 WARNINGS: list[tuple[Callable[[Path], None], list[str]]] = [
     (stale_review, ["kb/closure/chnv-ended.yaml:3: warning: reviewed 2026-05-26, more than 180 days ago: check the answer against its sources and update the date"]),
-    (near_duplicate_questions, ['kb/closure/reopening-rumors.yaml:41: warning: this "en" question is almost the same as one in kb/closure/chnv-ended.yaml:41 (chnv-ended); the bot may hesitate between the two entries, make them clearly different']),
-    (few_questions, ['kb/closure/chnv-ended.yaml:18: warning: the "ht" part has only 2 questions; write at least 8 so people find this answer']),
+    (near_duplicate_questions, ['kb/closure/reopening-rumors.yaml:43: warning: this "en" question is almost the same as one in kb/closure/chnv-ended.yaml:43 (chnv-ended); the bot may hesitate between the two entries, make them clearly different']),
+    (few_questions, ['kb/closure/chnv-ended.yaml:19: warning: the "ht" part has only 2 questions; write at least 8 so people find this answer']),
 ]
 
 
@@ -196,8 +197,9 @@ def test_entry_layout(in_tmp: Path) -> None:
     path = write_entry(in_tmp, "chnv-ended", reviewed=RECENT, related=["x"])
     lines = path.read_text(encoding="utf-8").splitlines()
     expected = {1: "id:", 2: "category:", 3: "reviewed:", 4: "sources:", 5: "- title:", 6: "  url:", 7: "es:", 8: "  answer:",
-                9: "  questions:", 10: "  - ", 17: "  - ", 18: "ht:", 19: "  answer:", 20: "  questions:", 29: "  translated_from:",
-                30: "en:", 31: "  answer:", 32: "  questions:", 40: "  - ", 41: "  translated_from:", 42: "related:"}
+                9: "  questions:", 10: "  - ", 17: "  - ", 18: "  title:", 19: "ht:", 20: "  answer:", 21: "  questions:", 30: "  title:",
+                31: "  translated_from:", 32: "en:", 33: "  answer:", 34: "  questions:", 42: "  - ", 43: "  title:", 44: "  translated_from:",
+                45: "related:"}
     for number, start in expected.items():
         assert lines[number - 1].startswith(start), (number, lines[number - 1])
 
@@ -248,7 +250,7 @@ def test_answer_of_exactly_the_telegram_limit_is_only_a_warning(in_tmp: Path) ->
     write_entry(in_tmp, "chnv-ended", reviewed=RECENT, es={**generic_lang("chnv-ended", "es"), "answer": "a" * TELEGRAM_LIMIT})
     result, found = problems()
     assert result.kb is not None
-    assert found == ['kb/closure/chnv-ended.yaml:8: warning: the "es" answer has 4096 characters; more than 1000 is hard to read on a phone']
+    assert found == ['kb/closure/chnv-ended.yaml:8: warning: the "es" answer has 4096 characters; more than 800 is hard to read on a phone']
 
 
 def test_minimum_question_count_has_no_warning(in_tmp: Path) -> None:
@@ -290,8 +292,8 @@ def test_every_problem_is_reported_at_once(in_tmp: Path) -> None:
     write_entry(in_tmp, "scam-signs", "scams", reviewed=DAY - dt.timedelta(days=400))
     result, found = problems()
     assert found == [
-        'kb/alternatives/find-lawyer.yaml:44: urgent must be true or false',
-        'kb/closure/chnv-ended.yaml:18: the "ht" part has no answer',
+        'kb/alternatives/find-lawyer.yaml:47: urgent must be true or false',
+        'kb/closure/chnv-ended.yaml:19: the "ht" part has no answer',
         "kb/scams/scam-signs.yaml:3: warning: reviewed 2025-10-19, more than 180 days ago: check the answer against its sources and update the date",
     ]
     assert result.kb is None
@@ -304,7 +306,7 @@ def test_near_duplicates_are_found_next_to_an_exact_duplicate(in_tmp: Path) -> N
     write_entry(in_tmp, "chnv-ended", reviewed=RECENT, en=with_questions("chnv-ended", "en", "is the parole program over now", "Is the parole program over now?"))
     write_entry(in_tmp, "reopening-rumors", reviewed=RECENT, en=with_questions("reopening-rumors", "en", "is the parole program now over"))
     result, found = problems()
-    assert found == ['kb/closure/reopening-rumors.yaml:41: warning: this "en" question is almost the same as one in kb/closure/chnv-ended.yaml:42 (chnv-ended); the bot may hesitate between the two entries, make them clearly different']
+    assert found == ['kb/closure/reopening-rumors.yaml:43: warning: this "en" question is almost the same as one in kb/closure/chnv-ended.yaml:44 (chnv-ended); the bot may hesitate between the two entries, make them clearly different']
     assert result.kb is not None
 
 
@@ -367,8 +369,8 @@ def test_translation_without_or_with_an_old_fingerprint_is_a_warning(in_tmp: Pat
     result, found = problems()
     assert result.kb is not None
     assert found == [
-        'kb/closure/chnv-ended.yaml:18: warning: the "ht" answer of chnv-ended has no translated_from fingerprint: check it matches the "es" answer, then run: python -m bot translations --stamp chnv-ended ht',
-        'kb/closure/chnv-ended.yaml:40: warning: the "es" answer of chnv-ended changed since the "en" answer was translated: review the "en" answer, then run: python -m bot translations --stamp chnv-ended en',
+        'kb/closure/chnv-ended.yaml:19: warning: the "ht" answer of chnv-ended has no translated_from fingerprint: check it matches the "es" answer, then run: python -m bot translations --stamp chnv-ended ht',
+        'kb/closure/chnv-ended.yaml:42: warning: the "es" answer of chnv-ended changed since the "en" answer was translated: review the "en" answer, then run: python -m bot translations --stamp chnv-ended en',
     ]
 
 
@@ -401,8 +403,8 @@ def test_gap_between_dated_answer_variants(in_tmp: Path) -> None:
     assert result.kb is None
     assert found == [
         'kb/closure/chnv-ended.yaml:11: gap in the "es" answer variants: nothing is in force from 2026-12-23 to 2026-12-27; the next variant must start on the day the previous one ends',
-        'kb/closure/chnv-ended.yaml:24: the "ht" answer variants do not have the same dates as the "es" ones; every language must change on the same days',
-        'kb/closure/chnv-ended.yaml:40: the "en" answer variants do not have the same dates as the "es" ones; every language must change on the same days',
+        'kb/closure/chnv-ended.yaml:25: the "ht" answer variants do not have the same dates as the "es" ones; every language must change on the same days',
+        'kb/closure/chnv-ended.yaml:42: the "en" answer variants do not have the same dates as the "es" ones; every language must change on the same days',
     ]
 
 
@@ -457,7 +459,7 @@ def test_check_command_prints_every_error_and_exits_1(tmp_path: Path) -> None:
     done = run_check(kb)
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.splitlines() == [
-        f'{kb}/alternatives/find-lawyer.yaml:42: related names "talk-to-human", but no entry has that id',
+        f'{kb}/alternatives/find-lawyer.yaml:45: related names "talk-to-human", but no entry has that id',
         f'{kb}/closure/chnv-ended.yaml:3: "category" appears twice in the same block (first on line 2); remove one',
         f"{kb}/scams/report-scam.yaml:3: the file is not valid YAML (mapping values are not allowed here); check indentation, quotes and colons on this line or the one before",
         f'{kb}/scams/scam-signs.yaml:6: this source has no valid web address (it must start with http:// or https://): "reportfraud.ftc.gov"',

@@ -38,7 +38,7 @@ def test_real_knowledge_base_has_no_errors_or_warnings():
 def test_every_topic_has_an_entry_in_three_languages(engine: Engine):
     topics = yaml.safe_load(TOPICS.read_text(encoding="utf-8"))
     wanted = {topic_id for group in topics.values() for topic_id in group}
-    assert len(wanted) == 27
+    assert len(wanted) >= 28  # topics.yaml only grows: ids are never removed
     missing = sorted(wanted - {e.id for e in engine.kb})
     assert missing == []
     for entry in engine.kb:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.langs import LANGS
+from bot.core.langs import LANGS
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 

@@ -1,5 +1,5 @@
 """Fixtures for the Telegram tests: a fake Bot API server on 127.0.0.1 and the real
-``Application`` (``bot.telegram_app.build_application``) polling it over HTTP.
+``Application`` (``bot.telegram.app.build_application``) polling it over HTTP.
 
 The bot runs on the small knowledge base in ``tests/data/knowledge`` (five entries, one of them
 urgent), so these tests do not depend on the real content in ``knowledge/``. Each test gets a
@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.telegram_app import Services, build_application
+from bot.telegram.app import build_application
+from bot.telegram.services import Services
 from fakebotapi import FakeBotAPI
 
 TESTS = Path(__file__).resolve().parent

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.knowledge import fingerprint
+from bot.core.knowledge import fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The day every in-process ``knowledge.load(..., today=TODAY)`` runs on.

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import admin, report
+from bot.telegram import admin
+from bot.core import report
 from conftest import make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
 
@@ -47,7 +48,8 @@ async def seed(storage) -> None:
 
 @pytest.fixture
 async def admin_bot(fake_api: FakeBotAPI, tmp_path: Path):
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     settings = make_settings(fake_api, tmp_path, admin_user_ids=frozenset({ADMIN}))
     services = Services.load(settings)
@@ -110,7 +112,8 @@ async def test_admin_commands_are_private_chat_only(admin_bot, fake_api: FakeBot
 
 
 async def test_an_empty_database(fake_api: FakeBotAPI, tmp_path: Path) -> None:
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     settings = make_settings(fake_api, tmp_path, admin_user_ids=frozenset({ADMIN}))
     app = build_application(settings, Services.load(settings))

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 from helpers import eventually
 
-from bot import callbacks
-from bot.i18n import _
-from bot.knowledge import CATEGORIES
-from bot.delivery import MAX_RETRIES
-from bot.render import format_day
+from bot.ui import callbacks
+from bot.ui.i18n import _
+from bot.core.knowledge import CATEGORIES
+from bot.telegram.delivery import MAX_RETRIES
+from bot.ui.render import format_day
 from conftest import TEST_KB, TOKEN, RunningBot
 from fakebotapi import Call, FakeBotAPI
 
@@ -312,7 +312,8 @@ async def test_message_over_4096_characters_asks_for_a_shorter_one(bot: RunningB
 
 async def test_groups_get_no_answer_and_the_bot_leaves_them(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     from conftest import make_settings, start_bot, stop_bot
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     volunteers = -1009000
     settings = make_settings(fake_api, tmp_path, volunteer_chat_id=volunteers)
@@ -390,7 +391,7 @@ async def test_errors_are_logged_without_text_or_names(bot: RunningBot, caplog: 
     mark = fake.mark()
     update = fake.message(USER, "secreto mi-numero-A123456789", language_code="es", first_name="Zoraida", username="zoraida77")
     await fake.wait_for("sendMessage", {"chat_id": USER}, since=mark)
-    handled = lambda: [r for r in caplog.records if r.name == "bot.handlers" and "NetworkError" in r.getMessage()]  # noqa: E731
+    handled = lambda: [r for r in caplog.records if r.name == "bot.telegram.handlers" and "NetworkError" in r.getMessage()]  # noqa: E731
     await eventually(handled)
     [record] = handled()
     assert str(update["update_id"]) in record.getMessage()

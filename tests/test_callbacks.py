@@ -1,10 +1,10 @@
-"""bot.callbacks: button payloads round-trip; anything tampered, oversized or stale is None."""
+"""bot.ui.callbacks: button payloads round-trip; anything tampered, oversized or stale is None."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.callbacks import ACTIONS, MAX_BYTES, VERSION, Callback, decode, encode
+from bot.ui.callbacks import ACTIONS, MAX_BYTES, VERSION, Callback, decode, encode
 
 VALID = [
     ("a", "chnv-ended"),

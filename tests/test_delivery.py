@@ -1,4 +1,4 @@
-"""bot.delivery: which Bot API faults are retried, how often, and that a send that may have
+"""bot.telegram.delivery: which Bot API faults are retried, how often, and that a send that may have
 been delivered is never sent again."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import httpx
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.delivery import MAX_RETRIES, RetryingRateLimiter, retryable
+from bot.telegram.delivery import MAX_RETRIES, RetryingRateLimiter, retryable
 
 
 def caused(error: Exception, cause: BaseException) -> Exception:

@@ -1,4 +1,4 @@
-"""bot.escalation: the pure decisions of human escalation, and the ticket tables in storage."""
+"""bot.core.escalation: the pure decisions of human escalation, and the ticket tables in storage."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot import escalation, knowledge
-from bot.conversation import Engine
-from bot.escalation import (
-    Desk, RecentQuestions, RelayPlan, Ticket, UrgentWords, format_wait, is_internal, parse_urgent_words,
+from bot.core import domain, escalation, knowledge
+from bot.core.conversation import Engine
+from bot.core.domain import Ticket, UrgentWords, parse_urgent_words
+from bot.core.escalation import (
+    Desk, RecentQuestions, RelayPlan, format_wait, is_internal,
     plan_user_message, queue_order, retry_delay, topic_link, topic_name, window_stats,
 )
-from bot.storage import Storage
+from bot.store.storage import Storage
+from bot.telegram.services import open_ticket
 from conftest import TEST_KB
 
 NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
@@ -96,7 +98,7 @@ def test_urgent_words_problems(text: str, message: str, level: str) -> None:
 
 
 def test_the_real_urgent_words_are_valid_and_the_knowledge_loader_checks_them(tmp_path: Path) -> None:
-    words, problems = escalation.load_urgent_words(ROOT / "knowledge")
+    words, problems = domain.load_urgent_words(ROOT / "knowledge")
     assert problems == [] and len(words) > 50
     assert set(words.phrases) == {"es", "ht", "en"}
     assert words.match("eske paròl la arete?") is None  # "arete" alone also means "stopped"
@@ -113,7 +115,7 @@ def test_the_real_urgent_words_are_valid_and_the_knowledge_loader_checks_them(tm
 
 
 def test_a_missing_urgent_words_file_is_no_problem(tmp_path: Path) -> None:
-    words, problems = escalation.load_urgent_words(tmp_path)
+    words, problems = domain.load_urgent_words(tmp_path)
     assert len(words) == 0 and problems == []
 
 
@@ -224,9 +226,9 @@ async def store(tmp_path: Path):
 async def test_one_open_ticket_per_user_and_its_first_deliveries(store: Storage, engine: Engine) -> None:
     desk = Desk(urgent_words=UrgentWords({"es": ("orden de deportacion",)}))
     desk.recent.add(7, "me llegó una orden de deportación, mi A# 123456789", NOW - dt.timedelta(minutes=30))
-    opened, new = await escalation.open_ticket(store, engine, desk, 7, "es", "", NOW)
+    opened, new = await open_ticket(store, engine, desk, 7, "es", "", NOW)
     assert new and opened.is_open and opened.urgent and opened.id == 1
-    again, new = await escalation.open_ticket(store, engine, desk, 7, "es", "", NOW)
+    again, new = await open_ticket(store, engine, desk, 7, "es", "", NOW)
     assert not new and again == opened
     assert await store.create_ticket(7, "es", False, NOW, []) is None
     [header, mention] = await store.outbox(opened.id, "group")
@@ -293,13 +295,13 @@ def test_volunteer_settings() -> None:
 @pytest.mark.parametrize("hours, text", [(1, "usually within an hour"), (6, "usually within 6 hours"), (24, "usually within a day"),
                                          (36, "usually within 2 days")])
 def test_reply_estimate(engine: Engine, hours: int, text: str) -> None:
-    from bot.render import Renderer
+    from bot.ui.render import Renderer
 
     assert Renderer(engine.kb).reply_estimate("en", hours) == text
 
 
 def test_header_escapes_what_the_person_wrote_and_shows_guesses(engine: Engine) -> None:
-    from bot.render import Renderer
+    from bot.ui.render import Renderer
 
     header = Renderer(engine.kb).ticket_header(
         "en", name="#3 · ES", user_lang="es", waited="12 min", questions=["<b>hola</b> & [A-number]"],

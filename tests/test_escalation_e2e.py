@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from helpers import eventually
 
-from bot import callbacks
-from bot.i18n import _
-from bot.telegram_app import Services, build_application
+from bot.ui import callbacks
+from bot.ui.i18n import _
+from bot.telegram.app import build_application
+from bot.telegram.services import Services
 from conftest import TOKEN, RunningBot, make_settings, start_bot, stop_bot
 from fakebotapi import Call, FakeBotAPI
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.flood import FloodGuard
-from bot.i18n import _
+from bot.telegram.flood import FloodGuard
+from bot.ui.i18n import _
 from conftest import make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import OTHER, USER, cb, sent_after
@@ -63,7 +63,8 @@ def test_limit_must_be_positive() -> None:
 
 
 async def test_bot_answers_the_limit_then_one_notice_then_nothing(fake_api: FakeBotAPI, tmp_path: Path) -> None:
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     settings = make_settings(fake_api, tmp_path, flood_limit=3)
     services = Services.load(settings)
@@ -98,7 +99,8 @@ async def test_bot_answers_the_limit_then_one_notice_then_nothing(fake_api: Fake
 async def test_volunteer_group_messages_are_not_counted(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     """The limit protects the volunteers' topics by limiting what users send; messages inside
     groups are never counted or refused by it."""
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     settings = make_settings(fake_api, tmp_path, flood_limit=2, volunteer_chat_id=-1009000)
     services = Services.load(settings)
@@ -115,7 +117,8 @@ async def test_volunteer_group_messages_are_not_counted(fake_api: FakeBotAPI, tm
 
 
 async def test_a_flood_does_not_reach_the_volunteers_topic(fake_api: FakeBotAPI, tmp_path: Path) -> None:
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
     from conftest import RunningBot
     from test_escalation_e2e import VOLUNTEERS, escalate
 

@@ -8,7 +8,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from bot.i18n import _
+from bot.ui.i18n import _
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import USER, cb, sent_after
 from test_reload import ADMIN, admin_bot, entry_file, kb_dir  # noqa: F401  (fixtures)

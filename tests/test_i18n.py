@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot import i18n
-from bot.langs import LANGS
+from bot.ui import i18n
+from bot.core.langs import LANGS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"

@@ -1,4 +1,4 @@
-"""bot.knowledge / bot.validate: every broken file gives one exact ``file:line: message``.
+"""bot.core.knowledge / bot.validate: every broken file gives one exact ``file:line: message``.
 
 The entries are written by ``helpers.entry_yaml``, whose layout is fixed (checked by
 ``test_entry_layout``):
@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import knowledge
-from bot.validate import MIN_QUESTIONS, NEAR_DUPLICATE, STALE_DAYS, TELEGRAM_LIMIT, Problem
+from bot.core import knowledge
+from bot.core.validate import MIN_QUESTIONS, NEAR_DUPLICATE, STALE_DAYS, TELEGRAM_LIMIT, Problem
 from helpers import (
     PYTHON,
     ROOT,

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import knowledge
-from bot.conversation import Engine
-from bot.evaluation import TARGETS, evaluate, read_jsonl
+from bot.core import knowledge
+from bot.core.conversation import Engine
+from bot.core.evaluation import TARGETS, evaluate, read_jsonl
 
 ROOT = Path(__file__).resolve().parent.parent
 DEV_SET = ROOT.parent / "shared" / "eval" / "dev.jsonl"
@@ -82,12 +82,11 @@ def test_own_probe_set_does_not_regress(engine: Engine):
     ],
 )
 def test_scam_messages_get_the_warning_first(engine: Engine, text: str, lang: str):
-    from bot.chat import screen_for
-    from bot.render import Renderer
+    from bot.ui.render import Renderer
 
     reply = engine.respond(text)
     assert reply.lang == lang
     assert reply.scam is not None and reply.action == "answer" and reply.topic in {"scam-reopening", "scam-signs"}
-    screen = screen_for(engine, Renderer(engine.kb), reply)
+    screen = Renderer(engine.kb).reply(reply)
     assert screen.plain.startswith("⚠️ ")
     assert screen.html.startswith("<b>⚠️ ")

@@ -1,4 +1,4 @@
-"""bot.language: short informal messages, hints only as tie-breakers.
+"""bot.core.language: short informal messages, hints only as tie-breakers.
 
 The messages below were written for these tests (not taken from any evaluation set). Each is
 checked twice: with the bare detector (marker word lists only) and with a detector trained on a
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot import knowledge
-from bot.conversation import Engine
-from bot.langs import LANGS
-from bot.language import LanguageDetector
+from bot.core import knowledge
+from bot.core.conversation import Engine
+from bot.core.langs import LANGS
+from bot.core.language import LanguageDetector
 from helpers import TODAY, write_small_kb
 
 ES = [

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import logs
-from bot.delivery import MAX_RETRIES
-from bot.logs import PrivacyFilter, hash_user, scrub
+from bot.telegram import logs
+from bot.telegram.delivery import MAX_RETRIES
+from bot.telegram.logs import PrivacyFilter, hash_user, scrub
 from conftest import TOKEN, RunningBot
 from test_bot_e2e import cb, eventually
 from test_bot_e2e import sent_after as _sent_after
@@ -59,7 +59,7 @@ async def test_no_text_name_phone_id_or_token_in_any_log_record(bot: RunningBot,
     await sent_after(fake, lambda: fake.message(USER, f"{MARKER} permiso de trabajo", **who))
     fake.fail_next("sendMessage", status=500, count=MAX_RETRIES + 1)
     fake.message(USER, f"{MARKER} otra pregunta", **who)
-    await eventually(lambda: any(r.name == "bot.handlers" and "NetworkError" in r.getMessage() for r in caplog.records))
+    await eventually(lambda: any(r.name == "bot.telegram.handlers" and "NetworkError" in r.getMessage() for r in caplog.records))
     fake.block_user(USER)
     fake.message(USER, f"{MARKER} bloqueado", **who)
 
@@ -104,7 +104,7 @@ def test_filter_drops_payload_records_and_hides_the_token() -> None:
     kept = record("telegram.ext.Updater", logging.ERROR, "Error while getting Updates: %s", f"url /bot{TOKEN}/getUpdates")
     assert check.filter(kept)
     assert TOKEN not in kept.getMessage() and logs.HIDDEN in kept.getMessage()
-    ours = record("bot.handlers", logging.DEBUG, "user %s", hash_user(USER, "s"))
+    ours = record("bot.telegram.handlers", logging.DEBUG, "user %s", hash_user(USER, "s"))
     assert check.filter(ours) and ours.getMessage() == f"user {hash_user(USER, 's')}"
     try:
         raise RuntimeError(f"token {TOKEN} in an exception")

@@ -1,4 +1,4 @@
-"""bot.matching and Engine.respond on a small knowledge base written into a temp folder.
+"""bot.core.matching and Engine.respond on a small knowledge base written into a temp folder.
 
 The knowledge base (``helpers.SMALL_KB``) has four entries in es/ht/en plus synonyms:
 chnv-ended, work-permit, scam-payment and find-lawyer. None of the questions below is one of
@@ -11,11 +11,12 @@ import json
 
 import pytest
 
-from bot import knowledge, policy
-from bot.conversation import Engine, Reply
-from bot.knowledge import KnowledgeBase
-from bot.langs import LANGS
-from bot.matching import Candidate, Matcher
+from bot.core import knowledge, policy
+from bot.core.conversation import Engine, Reply
+from bot.core.knowledge import KnowledgeBase
+from bot.core.langs import LANGS
+from bot.core.matching import Candidate, Matcher
+from bot.ui.render import Renderer
 from helpers import SMALL_KB, TODAY, write_small_kb
 
 ACTIONS = {"answer", "suggest", "escalate"}
@@ -195,7 +196,8 @@ def test_greetings_and_thanks_are_smalltalk_never_a_topic(engine: Engine, kb: Kn
     reply = engine.respond(text, lang)
     assert reply.smalltalk == kind
     assert reply.topic is None and reply.suggestions == () and reply.candidates == ()
-    assert reply.answer  # a short polite message in that language
+    screen = Renderer(kb).reply(reply)  # a short polite message in that language, with the topics
+    assert screen.plain and screen.buttons
     assert_valid_reply(reply, kb)
     assert engine.matcher.analyze(text, lang).smalltalk == kind
 

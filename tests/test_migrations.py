@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from bot.storage import MIGRATIONS, Storage, UserPrefs
+from bot.store.storage import MIGRATIONS, Storage, UserPrefs
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import _bot_process, _env
 

@@ -1,4 +1,4 @@
-"""bot.normalize: fold (language-independent) and expand/tokens (per language)."""
+"""bot.core.normalize: fold (language-independent) and expand/tokens (per language)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bot.lexicon import ABBREVIATIONS
-from bot.normalize import MAX_TEXT, expand, fold, fold_texts, tokens
+from bot.core.lexicon import ABBREVIATIONS
+from bot.core.normalize import MAX_TEXT, expand, fold, fold_texts, tokens
 
 FOLDED = re.compile(r"[0-9a-z ]*")
 

@@ -1,4 +1,4 @@
-"""bot.policy.decide: a table of candidate lists and the decision each must give.
+"""bot.core.policy.decide: a table of candidate lists and the decision each must give.
 
 Every number is written from the module's own constants, so re-tuning the thresholds never
 breaks these tests, only a change of behaviour does.
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.matching import Candidate
-from bot.policy import (
+from bot.core.matching import Candidate
+from bot.core.policy import (
     ANSWER_MARGIN as M,
     ANSWER_SCORE as A,
     MAX_SUGGESTIONS,

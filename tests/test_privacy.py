@@ -1,4 +1,4 @@
-"""bot.privacy: the retention job, /forget, and the schema rule that keeps both complete."""
+"""bot.telegram.privacy: the retention job, /forget, and the schema rule that keeps both complete."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import privacy
-from bot.i18n import _
-from bot.storage import Storage
+from bot.telegram import privacy
+from bot.ui.i18n import _
+from bot.store.storage import Storage
 from conftest import RunningBot, make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
 
@@ -158,7 +158,8 @@ async def test_inactive_user_takes_their_tickets_along(store: Storage) -> None:
 
 async def test_retention_job_runs_daily_on_the_applications_storage(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     """The JobQueue job, run once with the storage's clock moved forward 31 days."""
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     settings = make_settings(fake_api, tmp_path, retention_days=30)
     services = Services.load(settings)
@@ -238,7 +239,8 @@ async def test_forget_command_deletes_and_confirms_in_the_users_language(bot: Ru
 @pytest.fixture
 async def desk_services(fake_api: FakeBotAPI, tmp_path: Path):
     """The bot with a volunteers' forum group; yields its services."""
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     fake_api.add_group(VOLUNTEERS, is_forum=True)
     settings = make_settings(fake_api, tmp_path, volunteer_chat_id=VOLUNTEERS)

@@ -10,11 +10,11 @@ from hypothesis import strategies as st
 import yaml
 from rapidfuzz import fuzz
 
-from bot import knowledge, normalize, validate, yamlload
-from bot.conversation import Engine
-from bot.langs import LANGS
-from bot.language import LanguageDetector
-from bot.normalize import fold, fold_texts, tokens
+from bot.core import knowledge, normalize, validate, yamlload
+from bot.core.conversation import Engine
+from bot.core.langs import LANGS
+from bot.core.language import LanguageDetector
+from bot.core.normalize import fold, fold_texts, tokens
 from helpers import SMALL_KB, SMALL_SYNONYMS, TODAY, write_small_kb
 
 PROPERTY = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

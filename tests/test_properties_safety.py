@@ -7,12 +7,13 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import callbacks, policy
-from bot.flood import FloodGuard
-from bot.knowledge import OUT_OF_SCOPE
-from bot.matching import Candidate
-from bot.redact import redact
-from bot.render import MESSAGE_LIMIT, split_message
+from bot.ui import callbacks
+from bot.core import policy
+from bot.telegram.flood import FloodGuard
+from bot.core.knowledge import OUT_OF_SCOPE
+from bot.core.matching import Candidate
+from bot.core.redact import redact
+from bot.ui.render import MESSAGE_LIMIT, split_message
 
 PROPERTY = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,4 +1,4 @@
-"""bot.redact: identifiers are masked in es/ht/en messages, innocent numbers are left alone."""
+"""bot.core.redact: identifiers are masked in es/ht/en messages, innocent numbers are left alone."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.redact import PLACEHOLDERS, Redaction, contains_identifier, redact
+from bot.core.redact import PLACEHOLDERS, Redaction, contains_identifier, redact
 
 CORPUS = Path(__file__).resolve().parent / "data" / "redaction_corpus.jsonl"
 

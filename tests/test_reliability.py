@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery import MAX_RETRIES, RetryingRateLimiter
+from bot.telegram.delivery import MAX_RETRIES, RetryingRateLimiter
 from conftest import make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import USER, _bot_process, _env, cb, sent_after
@@ -140,7 +140,8 @@ async def open_ticket(fake: FakeBotAPI, services, user: int) -> int:
 
 @pytest.mark.soak
 async def test_soak_every_answer_and_escalated_message_delivered_once(tmp_path: Path) -> None:
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     started = time.monotonic()
     with FakeBotAPI(max_poll_wait=0.2, timeout_delay=1.0) as fake:

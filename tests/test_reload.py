@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import reload
-from bot.render import MESSAGE_LIMIT
+from bot.telegram import reload
+from bot.ui.render import MESSAGE_LIMIT
 from conftest import TEST_KB, make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import USER, eventually, sent_after
@@ -47,7 +47,8 @@ def change_answer(kb_dir: Path, new: str) -> None:
 
 @pytest.fixture
 async def admin_bot(fake_api: FakeBotAPI, tmp_path: Path, kb_dir: Path):
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     settings = make_settings(fake_api, tmp_path, knowledge_dir=kb_dir, admin_user_ids=frozenset({ADMIN}))
     services = Services.load(settings)
@@ -118,7 +119,8 @@ async def test_sighup_reloads_and_tells_the_admin_about_errors(admin_bot, fake_a
 
 
 async def test_sighup_handler_is_removed_at_shutdown(fake_api: FakeBotAPI, tmp_path: Path) -> None:
-    from bot.telegram_app import Services, build_application
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     settings = make_settings(fake_api, tmp_path)
     app = build_application(settings, Services.load(settings))

@@ -1,4 +1,4 @@
-"""bot.render: HTML escaping of everything from YAML, message splitting, dates per language."""
+"""bot.ui.render: HTML escaping of everything from YAML, message splitting, dates per language."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot import callbacks, knowledge
-from bot.knowledge import CATEGORIES, Entry, KnowledgeBase, LangText, Source, Variant
-from bot.langs import LANGS
-from bot.render import MESSAGE_LIMIT, Renderer, Screen, format_day, split_message
+from bot.ui import callbacks
+from bot.core import knowledge
+from bot.core.knowledge import CATEGORIES, Entry, KnowledgeBase, LangText, Source, Variant
+from bot.core.langs import LANGS
+from bot.ui.render import MESSAGE_LIMIT, Renderer, Screen, format_day, split_message
 from helpers import TODAY, generic_lang, write_entry, write_small_kb, write_synonyms
 
 ENTITY = re.compile(r"&(?:[a-zA-Z]+|#[0-9]+|#x[0-9a-fA-F]+);")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import report
-from bot.storage import Storage, StorageError
+from bot.core import report
+from bot.store.storage import Storage, StorageError
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""bot.scamradar: scam messages in es/ht/en warn, honest questions do not; the YAML is checked."""
+"""bot.core.scamradar: scam messages in es/ht/en warn, honest questions do not; the YAML is checked."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import scamradar
-from bot.scamradar import ScamHit, ScamPatterns, load_patterns
+from bot.core import scamradar
+from bot.core.scamradar import ScamHit, ScamPatterns, load_patterns
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "knowledge" / "scam-patterns.yaml"

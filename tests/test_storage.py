@@ -1,4 +1,4 @@
-"""bot.storage: schema versioning, what is kept about users (and what is not), counters."""
+"""bot.store.storage: schema versioning, what is kept about users (and what is not), counters."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import storage as storage_module
-from bot.logs import hash_user
-from bot.storage import MAX_TEXT, MIGRATIONS, Storage, StorageError, UserPrefs
+from bot.store import storage as storage_module
+from bot.telegram.logs import hash_user
+from bot.store.storage import MAX_TEXT, MIGRATIONS, Storage, StorageError, UserPrefs
 
 DAY = dt.date(2026, 11, 23)
 

@@ -32,9 +32,10 @@ from typing import Any
 
 import pytest
 
-from bot import knowledge
+from bot.core import knowledge
 from bot.config import ConfigError, Settings, check_webhook, webhook_path
-from bot.telegram_app import ALLOWED_UPDATES, Services, build_application
+from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.services import Services
 from conftest import TEST_KB, TOKEN, make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
 

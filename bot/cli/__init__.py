@@ -1,0 +1,262 @@
+"""Command line: ``python -m bot run | chat | ask | check | eval``.
+
+The only module that reads ``os.environ``, writes to stdout and chooses exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import ConfigError, Settings
+from bot.core.langs import LANGS
+
+
+def _engine(knowledge_dir: Path):
+    """Load and validate the knowledge base; print its errors and return None when invalid."""
+    from bot.core import knowledge
+    from bot.core.conversation import Engine
+
+    result = knowledge.load(knowledge_dir, near_duplicates=False)  # warnings are for check
+    if result.kb is None:
+        print(f"The knowledge base in {knowledge_dir} has errors:", file=sys.stderr)
+        for problem in result.errors:
+            print(problem, file=sys.stderr)
+        return None
+    return Engine(result.kb)
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core import knowledge
+
+    directory = Path(args.directory) if args.directory else settings.knowledge_dir
+    result = knowledge.load(directory)
+    for problem in result.problems:
+        print(problem)
+    if result.errors:
+        print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s): the bot would refuse this knowledge base.")
+        return 1
+    count = len(result.kb) if result.kb else 0
+    suffix = f", {len(result.warnings)} warning(s)" if result.warnings else ""
+    print(f"OK: {count} entries{suffix}.")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings.knowledge_dir)
+    if engine is None:
+        return 1
+    if args.jsonl:
+        for number, line in enumerate(sys.stdin, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                text = record["text"]
+                if not isinstance(text, str):
+                    raise TypeError
+            except (json.JSONDecodeError, KeyError, TypeError):
+                print(f"line {number}: expected a JSON object with a text field", file=sys.stderr)
+                return 2
+            lang = record.get("lang") if record.get("lang") in LANGS else None
+            print(json.dumps(engine.respond(text, lang).to_dict(), ensure_ascii=False), flush=True)
+        return 0
+    text = " ".join(args.text)
+    if not text.strip():
+        print("ask needs a question, for example: python -m bot ask se acabo el parole?", file=sys.stderr)
+        return 2
+    reply = engine.respond(text, args.lang)
+    if args.json:
+        print(json.dumps(reply.to_dict(), ensure_ascii=False))
+        return 0
+    print(f"[{reply.lang}] {reply.action} score={reply.score}" + (f" topic={reply.topic}" if reply.topic else ""))
+    if reply.suggestions:
+        print("suggestions: " + ", ".join(reply.suggestions))
+    from bot.ui.render import Renderer
+
+    renderer = Renderer(engine.kb, operator_name=settings.operator_name, operator_contact=settings.operator_contact)
+    print()
+    print(renderer.reply(reply, volunteers=settings.volunteer_chat_id is not None).plain)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core.evaluation import evaluate, read_jsonl
+
+    engine = _engine(settings.knowledge_dir)
+    if engine is None:
+        return 1
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            records = read_jsonl(handle)
+    except (OSError, ValueError) as exc:
+        print(f"{args.file}: {exc}", file=sys.stderr)
+        return 2
+    report = evaluate(engine, records)
+    print(report.table())
+    if args.show_misses:
+        print()
+        for record, reply in report.misses:
+            print(f"[{record.get('lang')}->{reply.lang}] want={record.get('topic')} got={reply.action}:{reply.topic or ','.join(reply.suggestions)} {reply.score}  {record['text']}")
+    failures = report.failures()
+    if failures:
+        print()
+        print("Below target: " + "; ".join(failures))
+    return 1 if (args.strict and failures) else 0
+
+
+def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.core import knowledge, translations
+
+    result = knowledge.load(settings.knowledge_dir, near_duplicates=False)
+    if result.kb is None:
+        for problem in result.errors:
+            print(problem, file=sys.stderr)
+        return 1
+    if args.stamp:
+        entry_id, lang = args.stamp
+        entry = result.kb.get(entry_id)
+        if entry is None:
+            print(f"no entry with the id {entry_id!r}", file=sys.stderr)
+            return 2
+        langs = [l for l in LANGS if l != entry.source_lang] if lang == "all" else [lang]
+        for code in langs:
+            if code not in LANGS or not translations.stamp(entry, code):
+                print(f"{code!r} is not a translation of {entry_id} (its source language is {entry.source_lang})", file=sys.stderr)
+                return 2
+            print(f"{entry_id} {code}: marked as translated from the current {entry.source_lang} answer")
+        return 0
+    found = translations.stale(result.kb)
+    for item in found:
+        why = "source answer changed since translation" if item.reason == "changed" else "never marked as reviewed"
+        print(f"{item.file}:{item.line}: {item.entry_id} [{item.lang}] from [{item.source_lang}]: {why}")
+    print(f"{len(found)} translation(s) need review." if found else "All translations are up to date.")
+    return 1 if (found and args.strict) else 0
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.store.storage import Storage, StorageError
+
+    async def copy() -> None:
+        async with Storage(settings.database_path) as storage:
+            await storage.backup(args.path)
+
+    try:
+        asyncio.run(copy())
+    except StorageError as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"Backed up {settings.database_path} to {args.path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import datetime as dt
+
+    from bot.core import report
+    from bot.store.storage import Storage, StorageError
+
+    since = (dt.date.today() - dt.timedelta(days=args.days)).isoformat()
+
+    async def rows():
+        async with Storage(settings.database_path) as storage:
+            return await storage.report_rows(since)
+
+    try:
+        unanswered, counts, feedback = asyncio.run(rows())
+    except StorageError as exc:
+        print(f"Cannot read the database: {exc}", file=sys.stderr)
+        return 1
+    built = report.build(args.days, unanswered, counts, feedback)
+    print(report.to_csv(built) if args.format == "csv" else report.to_markdown(built), end="")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.chat import run_chat
+
+    engine = _engine(settings.knowledge_dir)
+    if engine is None:
+        return 1
+    return run_chat(engine, args.lang, sys.stdin, sys.stdout)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.token:
+        print(
+            "TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather and export it "
+            "(see deploy/.env.example), or try the bot without Telegram: python -m bot chat",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.telegram.app import run
+
+    return run(settings, webhook=args.webhook)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--knowledge", metavar="DIR", help="knowledge base folder (default: $KNOWLEDGE_DIR or knowledge/)")
+    parser = argparse.ArgumentParser(prog="parolebot", description="Parole help bot: Telegram bot and knowledge-base tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", parents=[common], help="run the Telegram bot (long polling by default)")
+    run.add_argument("--webhook", action="store_true", help="receive updates through a webhook (WEBHOOK_URL, WEBHOOK_SECRET)")
+    run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", parents=[common], help="talk to the bot in this terminal, without Telegram")
+    chat.add_argument("--lang", choices=LANGS)
+    chat.set_defaults(func=cmd_chat)
+
+    ask = sub.add_parser("ask", parents=[common], help="answer one question (or JSON lines from stdin with --jsonl)")
+    ask.add_argument("--lang", choices=LANGS)
+    ask.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+    ask.add_argument("--jsonl", action="store_true", help='read {"text": ..., "lang": optional} lines from stdin')
+    ask.add_argument("text", nargs="*")
+    ask.set_defaults(func=cmd_ask)
+
+    check = sub.add_parser("check", parents=[common], help="validate the knowledge base (exit 1 on errors)")
+    check.add_argument("directory", nargs="?")
+    check.set_defaults(func=cmd_check)
+
+    backup = sub.add_parser("backup", parents=[common], help="make a consistent copy of the live database")
+    backup.add_argument("path", help="new file to write the copy to")
+    backup.set_defaults(func=cmd_backup)
+
+    rep = sub.add_parser("report", parents=[common], help="what people asked that the bot could not answer, grouped")
+    rep.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
+    rep.add_argument("--format", choices=("md", "csv"), default="md")
+    rep.set_defaults(func=cmd_report)
+
+    tr = sub.add_parser("translations", parents=[common], help="list translations made from an older source answer")
+    tr.add_argument("--stamp", nargs=2, metavar=("ENTRY", "LANG"), help="mark ENTRY's LANG (or 'all') as reviewed against the current source answer")
+    tr.add_argument("--strict", action="store_true", help="exit 1 when a translation needs review")
+    tr.set_defaults(func=cmd_translations)
+
+    ev = sub.add_parser("eval", parents=[common], help="measure matching on a labelled JSON-lines file")
+    ev.add_argument("file")
+    ev.add_argument("--show-misses", action="store_true", help="list every question not handled as labelled")
+    ev.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
+    ev.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.knowledge:
+        from dataclasses import replace
+
+        settings = replace(settings, knowledge_dir=Path(args.knowledge))
+    return args.func(args, settings)

@@ -1,0 +1,136 @@
+"""Measure matching on a labelled set of questions (``python -m bot eval FILE.jsonl``).
+
+Each line is ``{"text": ..., "lang": "es|ht|en", "topic": entry id or null}``; null means the
+question is out of scope and should be escalated. Pure: takes an Engine and the records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.core.conversation import Engine, Reply
+from bot.core.langs import LANGS
+
+#: The acceptance targets of the knowledge base, per language (fractions).
+TARGETS = {
+    "correct": (">=", 0.90),
+    "wrong": ("<=", 0.03),
+    "found": (">=", 0.97),
+    "oos_answered": ("<=", 0.10),
+    "lang_ok": (">=", 0.97),
+}
+
+
+@dataclass
+class Tally:
+    in_scope: int = 0
+    correct: int = 0
+    wrong: int = 0
+    found: int = 0  # right topic answered, or among the suggestions
+    escalated: int = 0
+    out_of_scope: int = 0
+    oos_answered: int = 0
+    total: int = 0
+    lang_ok: int = 0
+
+    def rates(self) -> dict[str, float]:
+        def share(n: int, d: int) -> float:
+            return n / d if d else 0.0
+
+        return {
+            "correct": share(self.correct, self.in_scope),
+            "wrong": share(self.wrong, self.in_scope),
+            "found": share(self.found, self.in_scope),
+            "escalated": share(self.escalated, self.in_scope),
+            "oos_answered": share(self.oos_answered, self.out_of_scope),
+            "lang_ok": share(self.lang_ok, self.total),
+        }
+
+
+@dataclass
+class Report:
+    tallies: dict[str, Tally] = field(default_factory=dict)
+    misses: list[tuple[dict, Reply]] = field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        """Targets not met, as readable lines (empty when every language meets every target)."""
+        out = []
+        for lang in LANGS:
+            tally = self.tallies.get(lang)
+            if tally is None:
+                continue
+            rates = tally.rates()
+            for name, (op, target) in TARGETS.items():
+                value = rates[name]
+                if (op == ">=" and value < target) or (op == "<=" and value > target):
+                    out.append(f"{lang}: {name} {value:.1%} (target {op} {target:.0%})")
+        return out
+
+    def table(self) -> str:
+        head = f"{'lang':<8}{'in-scope':>9}{'correct':>9}{'wrong':>8}{'found':>8}{'escal.':>8}{'oos':>6}{'oos-ans':>9}{'lang-ok':>9}"
+        lines = [head, "-" * len(head)]
+        for name in (*LANGS, "all"):
+            tally = self.tallies.get(name)
+            if tally is None:
+                continue
+            r = tally.rates()
+            lines.append(
+                f"{name:<8}{tally.in_scope:>9}{r['correct']:>9.1%}{r['wrong']:>8.1%}{r['found']:>8.1%}"
+                f"{r['escalated']:>8.1%}{tally.out_of_scope:>6}{r['oos_answered']:>9.1%}{r['lang_ok']:>9.1%}"
+            )
+        lines.append("")
+        lines.append("correct/wrong: in-scope questions answered with the right/a wrong topic; found: right topic")
+        lines.append("answered or suggested; escal.: in-scope escalated; oos-ans: out-of-scope answered with a topic;")
+        lines.append("lang-ok: language detected correctly.")
+        return "\n".join(lines)
+
+
+def read_jsonl(lines: Iterable[str]) -> list[dict]:
+    records = []
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"line {number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            raise ValueError(f'line {number}: expected an object with a "text" field')
+        records.append(record)
+    return records
+
+
+def evaluate(engine: Engine, records: Iterable[dict]) -> Report:
+    report = Report()
+    for record in records:
+        gold_lang, gold_topic = record.get("lang"), record.get("topic")
+        reply = engine.respond(record["text"])
+        for key in (gold_lang, "all"):
+            if key is None:
+                continue
+            tally = report.tallies.setdefault(key, Tally())
+            tally.total += 1
+            tally.lang_ok += reply.lang == gold_lang
+            answered = reply.action == "answer" and reply.topic is not None
+            if gold_topic is None:
+                tally.out_of_scope += 1
+                tally.oos_answered += answered
+            else:
+                tally.in_scope += 1
+                tally.correct += answered and reply.topic == gold_topic
+                tally.wrong += answered and reply.topic != gold_topic
+                tally.found += (answered and reply.topic == gold_topic) or (
+                    reply.action == "suggest" and gold_topic in reply.suggestions
+                )
+                tally.escalated += reply.action == "escalate"
+        ok = (
+            reply.topic == gold_topic
+            if gold_topic is not None
+            else not (reply.action == "answer" and reply.topic)
+        ) and reply.lang == gold_lang
+        if not ok:
+            report.misses.append((record, reply))
+    return report

@@ -1,0 +1,576 @@
+"""The one storage module: a single long-lived aiosqlite connection.
+
+Opened in the application's ``post_init`` and closed in ``post_shutdown``. The schema is
+versioned with ``PRAGMA user_version``: ``MIGRATIONS[n]`` turns version ``n`` into ``n + 1``
+and runs in one transaction at start-up. To change the schema, append a migration; never
+edit one that has shipped.
+
+What is kept, and what is not: a user is a numeric id with a language and an active flag
+(no names, usernames or phone numbers). Feedback, daily counts and unanswered questions carry
+no user id at all. Every method returns plain values; nothing here calls Telegram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.core.domain import OutboxItem, Ticket
+from bot.core.redact import redact
+
+#: Longest question text kept in ``unanswered`` (the rest is cut).
+MAX_TEXT = 1000
+
+MIGRATIONS: tuple[str, ...] = (
+    # 0 -> 1: users, feedback, daily counts, unanswered questions
+    """
+    CREATE TABLE users (
+        user_id     INTEGER PRIMARY KEY,
+        lang        TEXT,
+        lang_chosen INTEGER NOT NULL DEFAULT 0,
+        active      INTEGER NOT NULL DEFAULT 1,
+        last_seen   TEXT
+    );
+    CREATE TABLE feedback (
+        id       INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        lang     TEXT NOT NULL,
+        day      TEXT NOT NULL,
+        helpful  INTEGER NOT NULL
+    );
+    CREATE TABLE daily_stats (
+        day                TEXT NOT NULL,
+        lang               TEXT NOT NULL,
+        entry_id_or_action TEXT NOT NULL,
+        count              INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (day, lang, entry_id_or_action)
+    ) WITHOUT ROWID;
+    CREATE TABLE unanswered (
+        id            INTEGER PRIMARY KEY,
+        day           TEXT NOT NULL,
+        lang          TEXT NOT NULL,
+        text          TEXT NOT NULL,
+        closest_entry TEXT,
+        reason        TEXT NOT NULL
+    );
+    CREATE INDEX unanswered_day ON unanswered (day);
+    """,
+    # 1 -> 2: volunteer escalation: tickets, relayed message ids, the delivery outbox.
+    # A ticket is the one place (besides users) that holds a user id: the relay needs it.
+    # Texts are never stored here; the outbox holds redacted texts and message ids only.
+    """
+    CREATE TABLE tickets (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id             INTEGER NOT NULL,
+        lang                TEXT NOT NULL,
+        urgent              INTEGER NOT NULL DEFAULT 0,
+        status              TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+        created_at          TEXT NOT NULL,
+        first_reply_at      TEXT,
+        closed_at           TEXT,
+        topic_id            INTEGER,
+        header_message_id   INTEGER,
+        share_identifiers   INTEGER NOT NULL DEFAULT 0,
+        identifiers_offered INTEGER NOT NULL DEFAULT 0,
+        helpful             INTEGER
+    );
+    CREATE UNIQUE INDEX tickets_one_open ON tickets (user_id) WHERE status = 'open';
+    CREATE INDEX tickets_topic ON tickets (topic_id);
+    CREATE INDEX tickets_header ON tickets (header_message_id);
+    CREATE INDEX tickets_created ON tickets (created_at);
+    CREATE TABLE relayed (
+        id               INTEGER PRIMARY KEY,
+        ticket_id        INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        direction        TEXT NOT NULL CHECK (direction IN ('to_group', 'to_user')),
+        user_message_id  INTEGER,
+        group_message_id INTEGER,
+        created_at       TEXT NOT NULL
+    );
+    CREATE INDEX relayed_ticket ON relayed (ticket_id);
+    CREATE INDEX relayed_group ON relayed (group_message_id);
+    CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        ticket_id       INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        target          TEXT NOT NULL CHECK (target IN ('user', 'group')),
+        payload         TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL
+    );
+    CREATE INDEX outbox_ticket ON outbox (ticket_id, target, id);
+    """,
+    # 2 -> 3: "Tell me if this changes": which answers a user follows, and the reviewed date
+    # they last received (the new answer is sent once when a maintainer changes that date).
+    """
+    CREATE TABLE follows (
+        user_id  INTEGER NOT NULL,
+        entry_id TEXT NOT NULL,
+        lang     TEXT NOT NULL,
+        reviewed TEXT NOT NULL,
+        PRIMARY KEY (user_id, entry_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX follows_entry ON follows (entry_id);
+    """,
+)
+
+
+class StorageError(RuntimeError):
+    pass
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+@dataclass(frozen=True)
+class UserPrefs:
+    """What the bot remembers about one user."""
+
+    lang: str | None
+    #: the user picked ``lang`` with /language (otherwise it was guessed)
+    chosen: bool
+    active: bool = True
+
+
+class Storage:
+    """The bot's SQLite database. ``await open()`` before use, ``await close()`` after."""
+
+    def __init__(self, path: str | Path, *, today: Callable[[], dt.date] = utc_today) -> None:
+        self.path = Path(path)
+        self._today = today
+        self._db: aiosqlite.Connection | None = None
+        self._transactions = asyncio.Lock()  # one BEGIN ... COMMIT at a time on the connection
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._db is not None:
+            return
+        try:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(self.path, isolation_level=None)  # autocommit; explicit BEGIN
+        except (OSError, aiosqlite.Error) as exc:
+            raise StorageError(f"cannot open {self.path}: {exc}") from exc
+        try:
+            await db.execute_fetchall("PRAGMA journal_mode = WAL")
+            await db.execute_fetchall("PRAGMA synchronous = NORMAL")
+            await db.execute_fetchall("PRAGMA busy_timeout = 5000")
+            await db.execute_fetchall("PRAGMA foreign_keys = ON")
+            await self._migrate(db)
+        except aiosqlite.Error as exc:
+            await db.close()
+            raise StorageError(f"cannot use {self.path}: {exc}") from exc
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+
+    async def close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()
+
+    async def __aenter__(self) -> Storage:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @staticmethod
+    async def _migrate(db: aiosqlite.Connection) -> None:
+        [(version,)] = await db.execute_fetchall("PRAGMA user_version")
+        if version > len(MIGRATIONS):
+            raise StorageError(
+                f"the database is at schema version {version}, newer than this bot ({len(MIGRATIONS)}); "
+                "run a newer version of the bot or restore a backup"
+            )
+        for target in range(version + 1, len(MIGRATIONS) + 1):
+            # executescript commits first; BEGIN ... COMMIT makes each migration all-or-nothing
+            script = f"BEGIN;\n{MIGRATIONS[target - 1]}\nPRAGMA user_version = {target};\nCOMMIT;"
+            try:
+                await db.executescript(script)
+            except BaseException:
+                if db.in_transaction:
+                    await db.rollback()
+                raise
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StorageError("the database is not open")
+        return self._db
+
+    async def schema_version(self) -> int:
+        [(version,)] = await self.db.execute_fetchall("PRAGMA user_version")
+        return int(version)
+
+    def today(self) -> str:
+        return self._today().isoformat()
+
+    # -- users ----------------------------------------------------------------------------
+
+    async def seen(self, user_id: int) -> UserPrefs:
+        """Record that ``user_id`` wrote today (and is reachable); return what we know of them."""
+        rows = await self.db.execute_fetchall(
+            "INSERT INTO users (user_id, active, last_seen) VALUES (?, 1, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET active = 1, last_seen = excluded.last_seen "
+            "RETURNING lang, lang_chosen",
+            (user_id, self.today()),
+        )
+        [(lang, chosen)] = rows
+        return UserPrefs(lang, bool(chosen))
+
+    async def user(self, user_id: int) -> UserPrefs | None:
+        rows = await self.db.execute_fetchall("SELECT lang, lang_chosen, active FROM users WHERE user_id = ?", (user_id,))
+        if not rows:
+            return None
+        [(lang, chosen, active)] = rows
+        return UserPrefs(lang, bool(chosen), bool(active))
+
+    async def set_language(self, user_id: int, lang: str, *, chosen: bool) -> None:
+        await self.db.execute_fetchall(
+            "INSERT INTO users (user_id, lang, lang_chosen, active, last_seen) VALUES (?, ?, ?, 1, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET lang = excluded.lang, lang_chosen = excluded.lang_chosen",
+            (user_id, lang, int(chosen), self.today()),
+        )
+
+    async def set_inactive(self, user_id: int) -> None:
+        """The user blocked the bot (403): stop counting them as reachable."""
+        await self.db.execute_fetchall("UPDATE users SET active = 0 WHERE user_id = ?", (user_id,))
+
+    async def count_users(self, *, active_only: bool = False) -> int:
+        sql = "SELECT count(*) FROM users" + (" WHERE active = 1" if active_only else "")
+        [(count,)] = await self.db.execute_fetchall(sql)
+        return int(count)
+
+    # -- statistics (no user ids) -----------------------------------------------------------
+
+    async def count(self, lang: str, key: str) -> None:
+        """Add one to today's counter ``key`` (an entry id, or "suggest" / "escalate")."""
+        await self.db.execute_fetchall(
+            "INSERT INTO daily_stats (day, lang, entry_id_or_action, count) VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (day, lang, entry_id_or_action) DO UPDATE SET count = count + 1",
+            (self.today(), lang, key),
+        )
+
+    async def daily_counts(self, day: str | None = None) -> dict[tuple[str, str], int]:
+        """``{(lang, entry_id_or_action): count}`` for ``day`` (default today)."""
+        rows = await self.db.execute_fetchall(
+            "SELECT lang, entry_id_or_action, count FROM daily_stats WHERE day = ?", (day or self.today(),)
+        )
+        return {(lang, key): int(count) for lang, key, count in rows}
+
+    async def add_feedback(self, entry_id: str, lang: str, helpful: bool) -> None:
+        await self.db.execute_fetchall(
+            "INSERT INTO feedback (entry_id, lang, day, helpful) VALUES (?, ?, ?, ?)",
+            (entry_id, lang, self.today(), int(helpful)),
+        )
+
+    async def feedback(self) -> list[tuple[str, str, str, bool]]:
+        """Every feedback row as ``(entry_id, lang, day, helpful)``, oldest first."""
+        rows = await self.db.execute_fetchall("SELECT entry_id, lang, day, helpful FROM feedback ORDER BY id")
+        return [(entry_id, lang, day, bool(helpful)) for entry_id, lang, day, helpful in rows]
+
+    async def add_unanswered(self, lang: str, text: str, closest_entry: str | None, reason: str) -> None:
+        """Keep a question the bot could not answer well (``reason``: "escalate", "not_helpful")."""
+        await self.db.execute_fetchall(
+            "INSERT INTO unanswered (day, lang, text, closest_entry, reason) VALUES (?, ?, ?, ?, ?)",
+            (self.today(), lang, redact(text).text[:MAX_TEXT], closest_entry, reason),  # A-numbers, phones ... masked
+        )
+
+    async def unanswered(self) -> list[tuple[str, str, str, str | None, str]]:
+        """Every row as ``(day, lang, text, closest_entry, reason)``, oldest first."""
+        rows = await self.db.execute_fetchall("SELECT day, lang, text, closest_entry, reason FROM unanswered ORDER BY id")
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    async def size_bytes(self) -> int:
+        """Bytes used by the database's pages (for benchmarks and /stats)."""
+        [(pages,)] = await self.db.execute_fetchall("PRAGMA page_count")
+        [(size,)] = await self.db.execute_fetchall("PRAGMA page_size")
+        return int(pages) * int(size)
+
+    # -- maintainers' report and backups ---------------------------------------------------
+
+    async def report_rows(
+        self, since: str
+    ) -> tuple[list[tuple[str, str, str | None]], list[tuple[str, str, int]], list[tuple[str, bool]]]:
+        """Rows from ``since`` (ISO day) on: unanswered ``(lang, text, closest_entry)``, daily
+        counts ``(lang, entry id or action, count)`` and feedback ``(entry id, helpful)``."""
+        unanswered = await self.db.execute_fetchall(
+            "SELECT lang, text, closest_entry FROM unanswered WHERE day >= ? ORDER BY id", (since,)
+        )
+        counts = await self.db.execute_fetchall(
+            "SELECT lang, entry_id_or_action, sum(count) FROM daily_stats WHERE day >= ? GROUP BY lang, entry_id_or_action",
+            (since,),
+        )
+        feedback = await self.db.execute_fetchall("SELECT entry_id, helpful FROM feedback WHERE day >= ? ORDER BY id", (since,))
+        return (
+            [(lang, text, closest) for lang, text, closest in unanswered],
+            [(lang, key, int(count)) for lang, key, count in counts],
+            [(entry_id, bool(helpful)) for entry_id, helpful in feedback],
+        )
+
+    async def stats_since(self, since: str) -> tuple[list[tuple[str, str, int]], list[tuple[str, bool, int]]]:
+        """For /stats, from ``since`` (ISO day) on: daily counts summed as ``(lang, entry id or
+        action, count)`` and feedback as ``(lang, helpful, count)``."""
+        counts = await self.db.execute_fetchall(
+            "SELECT lang, entry_id_or_action, sum(count) FROM daily_stats WHERE day >= ? GROUP BY lang, entry_id_or_action",
+            (since,),
+        )
+        feedback = await self.db.execute_fetchall(
+            "SELECT lang, helpful, count(*) FROM feedback WHERE day >= ? GROUP BY lang, helpful", (since,)
+        )
+        return (
+            [(lang, key, int(count)) for lang, key, count in counts],
+            [(lang, bool(helpful), int(count)) for lang, helpful, count in feedback],
+        )
+
+    async def ping(self, timeout: float = 2.0) -> bool:
+        """True when the database answers ``SELECT 1`` within ``timeout`` seconds (/healthz)."""
+        try:
+            rows = await asyncio.wait_for(self.db.execute_fetchall("SELECT 1"), timeout)
+        except (StorageError, aiosqlite.Error, ValueError, TimeoutError):
+            return False
+        return list(rows) == [(1,)]
+
+    async def backup(self, target: str | Path) -> None:
+        """A consistent copy of the live database (SQLite's online backup API) at ``target``."""
+        target = Path(target)
+        if target.exists():
+            raise StorageError(f"{target} already exists; choose a new file name")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        async with aiosqlite.connect(target) as copy:
+            await self.db.backup(copy)
+
+    # -- volunteer escalation: tickets, relayed messages, outbox -----------------------------
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN ... COMMIT (ROLLBACK on error), one transaction at a time."""
+        async with self._transactions:
+            db = self.db
+            await db.execute_fetchall("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                await db.rollback()
+                raise
+            await db.commit()
+
+    _TICKET_COLUMNS = (
+        "id, user_id, lang, urgent, status, created_at, first_reply_at, closed_at, topic_id, "
+        "header_message_id, share_identifiers, identifiers_offered, helpful"
+    )
+    #: Columns ``update_ticket`` may change.
+    _TICKET_FIELDS = frozenset({"lang", "urgent", "share_identifiers", "identifiers_offered", "helpful", "topic_id", "header_message_id"})
+
+    @staticmethod
+    def _ticket(row: Sequence[Any]) -> Ticket:
+        (ticket_id, user_id, lang, urgent, status, created, replied, closed, topic, header, share, offered, helpful) = row
+        return Ticket(
+            id=int(ticket_id), user_id=int(user_id), lang=lang, urgent=bool(urgent), status=status,
+            created_at=_time(created), first_reply_at=_time(replied) if replied else None,
+            closed_at=_time(closed) if closed else None, topic_id=topic, header_message_id=header,
+            share_identifiers=bool(share), identifiers_offered=bool(offered),
+            helpful=None if helpful is None else bool(helpful),
+        )
+
+    async def _one_ticket(self, where: str, params: tuple[Any, ...]) -> Ticket | None:
+        rows = await self.db.execute_fetchall(f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY id DESC LIMIT 1", params)
+        return self._ticket(rows[0]) if rows else None
+
+    async def create_ticket(
+        self, user_id: int, lang: str, urgent: bool, now: dt.datetime, group_payloads: Sequence[dict[str, Any]]
+    ) -> Ticket | None:
+        """Open a ticket and queue its first deliveries to the group, in one transaction.
+        None when the user already has an open ticket."""
+        async with self._transaction() as db:
+            try:
+                rows = await db.execute_fetchall(
+                    "INSERT INTO tickets (user_id, lang, urgent, status, created_at) VALUES (?, ?, ?, 'open', ?) "
+                    f"RETURNING {self._TICKET_COLUMNS}",
+                    (user_id, lang, int(urgent), _stamp(now)),
+                )
+            except aiosqlite.IntegrityError:
+                return None
+            ticket = self._ticket(rows[0])
+            for payload in group_payloads:
+                await db.execute_fetchall(
+                    "INSERT INTO outbox (ticket_id, target, payload, next_attempt_at) VALUES (?, 'group', ?, ?)",
+                    (ticket.id, json.dumps(payload, ensure_ascii=False), _stamp(now)),
+                )
+        return ticket
+
+    async def ticket(self, ticket_id: int) -> Ticket | None:
+        return await self._one_ticket("id = ?", (ticket_id,))
+
+    async def open_ticket_of(self, user_id: int) -> Ticket | None:
+        return await self._one_ticket("user_id = ? AND status = 'open'", (user_id,))
+
+    async def last_ticket_of(self, user_id: int) -> Ticket | None:
+        return await self._one_ticket("user_id = ?", (user_id,))
+
+    async def ticket_by_topic(self, topic_id: int) -> Ticket | None:
+        return await self._one_ticket("topic_id = ?", (topic_id,))
+
+    async def ticket_by_group_message(self, message_id: int) -> Ticket | None:
+        """The ticket whose header, or one of whose relayed messages, is ``message_id`` in the group."""
+        found = await self._one_ticket("header_message_id = ?", (message_id,))
+        if found is not None:
+            return found
+        rows = await self.db.execute_fetchall(
+            "SELECT ticket_id FROM relayed WHERE group_message_id = ? ORDER BY id DESC LIMIT 1", (message_id,)
+        )
+        return await self.ticket(int(rows[0][0])) if rows else None
+
+    async def open_tickets(self) -> list[Ticket]:
+        rows = await self.db.execute_fetchall(f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE status = 'open' ORDER BY id")
+        return [self._ticket(row) for row in rows]
+
+    async def update_ticket(self, ticket_id: int, **values: Any) -> None:
+        """Change some of: lang, urgent, share_identifiers, identifiers_offered, helpful,
+        topic_id, header_message_id."""
+        unknown = set(values) - self._TICKET_FIELDS
+        if unknown or not values:
+            raise ValueError(f"cannot update ticket columns {sorted(unknown) or '(none)'}")
+        columns = ", ".join(f"{name} = ?" for name in values)
+        params = [int(v) if isinstance(v, bool) else v for v in values.values()]
+        await self.db.execute_fetchall(f"UPDATE tickets SET {columns} WHERE id = ?", (*params, ticket_id))
+
+    async def offer_identifiers_once(self, ticket_id: int) -> bool:
+        """Note that the "share my numbers" choice was offered; True only the first time."""
+        rows = await self.db.execute_fetchall(
+            "UPDATE tickets SET identifiers_offered = 1 WHERE id = ? AND identifiers_offered = 0 RETURNING id", (ticket_id,)
+        )
+        return bool(rows)
+
+    async def close_ticket(self, ticket_id: int, now: dt.datetime, deliveries: Sequence[tuple[str, dict[str, Any]]] = ()) -> bool:
+        """Close an open ticket and queue ``deliveries`` (``(target, payload)``) in the same
+        transaction. False (and nothing queued) when it was already closed."""
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "UPDATE tickets SET status = 'closed', closed_at = ? WHERE id = ? AND status = 'open' RETURNING id",
+                (_stamp(now), ticket_id),
+            )
+            if not rows:
+                return False
+            for target, payload in deliveries:
+                await db.execute_fetchall(
+                    "INSERT INTO outbox (ticket_id, target, payload, next_attempt_at) VALUES (?, ?, ?, ?)",
+                    (ticket_id, target, json.dumps(payload, ensure_ascii=False), _stamp(now)),
+                )
+        return True
+
+    async def ticket_rows(self, since: dt.datetime) -> list[tuple[dt.datetime, dt.datetime | None, dt.datetime | None, bool | None]]:
+        """``(created_at, first_reply_at, closed_at, helpful)`` of tickets opened or closed since ``since``."""
+        stamp = _stamp(since)
+        rows = await self.db.execute_fetchall(
+            "SELECT created_at, first_reply_at, closed_at, helpful FROM tickets WHERE created_at >= ? OR closed_at >= ? ORDER BY id",
+            (stamp, stamp),
+        )
+        return [
+            (_time(c), _time(r) if r else None, _time(x) if x else None, None if h is None else bool(h))
+            for c, r, x, h in rows
+        ]
+
+    # relayed messages and the outbox
+
+    async def enqueue(self, ticket_id: int, target: str, payload: dict[str, Any], now: dt.datetime) -> int:
+        """Write a delivery to the outbox (before it is attempted); return its id."""
+        [(item_id,)] = await self.db.execute_fetchall(
+            "INSERT INTO outbox (ticket_id, target, payload, next_attempt_at) VALUES (?, ?, ?, ?) RETURNING id",
+            (ticket_id, target, json.dumps(payload, ensure_ascii=False), _stamp(now)),
+        )
+        return int(item_id)
+
+    async def outbox(self, ticket_id: int, target: str) -> list[OutboxItem]:
+        """The ticket's deliveries to ``target`` still to do, oldest first."""
+        rows = await self.db.execute_fetchall(
+            "SELECT id, ticket_id, target, payload, attempts, next_attempt_at FROM outbox "
+            "WHERE ticket_id = ? AND target = ? ORDER BY id",
+            (ticket_id, target),
+        )
+        return [OutboxItem(int(i), int(t), g, json.loads(p), int(a), _time(n)) for i, t, g, p, a, n in rows]
+
+    async def outbox_due(self) -> list[tuple[int, str, dt.datetime]]:
+        """``(ticket_id, target, next attempt)`` for every queue with deliveries left."""
+        rows = await self.db.execute_fetchall(
+            "SELECT ticket_id, target, min(next_attempt_at) FROM outbox GROUP BY ticket_id, target ORDER BY 3"
+        )
+        return [(int(t), g, _time(n)) for t, g, n in rows]
+
+    async def delivered(
+        self, item_id: int, now: dt.datetime, relay: tuple[int, str, int | None, int | None] | None = None, *, first_reply: bool = False
+    ) -> None:
+        """A delivery succeeded: remove it from the outbox and, for a relayed message, record
+        ``relay = (ticket_id, direction, user_message_id, group_message_id)``; with
+        ``first_reply``, stamp the ticket's first volunteer reply if it has none yet."""
+        async with self._transaction() as db:
+            await db.execute_fetchall("DELETE FROM outbox WHERE id = ?", (item_id,))
+            if relay is not None:
+                await db.execute_fetchall(
+                    "INSERT INTO relayed (ticket_id, direction, user_message_id, group_message_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                    (*relay, _stamp(now)),
+                )
+                if first_reply:
+                    await db.execute_fetchall(
+                        "UPDATE tickets SET first_reply_at = ? WHERE id = ? AND first_reply_at IS NULL", (_stamp(now), relay[0])
+                    )
+
+    async def postpone(self, item_id: int, attempts: int, next_attempt_at: dt.datetime) -> None:
+        await self.db.execute_fetchall(
+            "UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE id = ?", (attempts, _stamp(next_attempt_at), item_id)
+        )
+
+    async def drop_outbox(self, item_id: int) -> None:
+        await self.db.execute_fetchall("DELETE FROM outbox WHERE id = ?", (item_id,))
+
+    async def drop_outbox_of(self, ticket_id: int, target: str) -> int:
+        rows = await self.db.execute_fetchall("DELETE FROM outbox WHERE ticket_id = ? AND target = ? RETURNING id", (ticket_id, target))
+        return len(rows)
+
+    async def relayed(self, ticket_id: int) -> list[tuple[str, int | None, int | None]]:
+        """``(direction, user_message_id, group_message_id)`` of a ticket's relayed messages, in order."""
+        rows = await self.db.execute_fetchall(
+            "SELECT direction, user_message_id, group_message_id FROM relayed WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
+        return [(d, u, g) for d, u, g in rows]
+
+    # -- follows ("tell me if this changes") -------------------------------------------------
+
+    async def follow(self, user_id: int, entry_id: str, lang: str, reviewed: str) -> None:
+        await self.db.execute_fetchall(
+            "INSERT INTO follows (user_id, entry_id, lang, reviewed) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (user_id, entry_id) DO UPDATE SET lang = excluded.lang, reviewed = excluded.reviewed",
+            (user_id, entry_id, lang, reviewed),
+        )
+
+    async def unfollow_all(self, user_id: int) -> int:
+        rows = await self.db.execute_fetchall("DELETE FROM follows WHERE user_id = ? RETURNING entry_id", (user_id,))
+        return len(rows)
+
+    async def follows_due(self, reviewed: dict[str, str]) -> list[tuple[int, str, str]]:
+        """``(user_id, entry_id, lang)`` of follows whose entry has a newer reviewed date now."""
+        rows = await self.db.execute_fetchall("SELECT user_id, entry_id, lang, reviewed FROM follows ORDER BY entry_id, user_id")
+        return [(user_id, entry_id, lang) for user_id, entry_id, lang, seen in rows if entry_id in reviewed and reviewed[entry_id] > seen]
+
+    async def mark_followed(self, user_id: int, entry_id: str, reviewed: str) -> None:
+        await self.db.execute_fetchall("UPDATE follows SET reviewed = ? WHERE user_id = ? AND entry_id = ?", (reviewed, user_id, entry_id))
+
+
+def _stamp(moment: dt.datetime) -> str:
+    """A UTC timestamp as stored: ISO 8601 with seconds, sortable as text."""
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)

@@ -1,0 +1,317 @@
+"""The Telegram side, wired together: ``build_application()`` and ``run()``.
+
+``run(settings)`` loads the knowledge base first (an invalid one stops start-up with its
+``file:line`` errors), then builds the application and runs long polling until SIGTERM/SIGINT.
+``build_application(settings, services)`` is the composition root: the builder (token,
+``base_url`` for a self-hosted Bot API server, rate limiter, lifecycle hooks, concurrency) and
+every handler, registered in one ordered block. Tests and benchmarks call it with their own
+``Services`` and a fake Bot API server.
+
+The use cases the handlers need live in ``bot.telegram.services`` (``Services``), put in
+``bot_data`` here and read by every handler with ``services(context)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sys
+from collections import Counter
+from collections.abc import Awaitable
+from dataclasses import replace
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeDefault, Message, Update
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseRateLimiter,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.ui import callbacks
+from bot.telegram import delivery, follow, health, logs, privacy, reload
+from bot.config import ConfigError, Settings, check_webhook, webhook_path
+from bot.ui.i18n import MissingCatalog, _
+from bot.core.langs import DEFAULT_LANG, LANGS
+from bot.ui.render import MESSAGE_LIMIT
+from bot.store.storage import StorageError
+from bot.telegram.services import KnowledgeBaseError, Services, services as services_of
+
+log = logging.getLogger(__name__)
+
+#: Retries of a request refused with 429 (each waits the ``retry_after`` Telegram asks for).
+MAX_RETRIES = 3
+#: Updates processed at the same time (one at a time per chat, see PerChatUpdateProcessor).
+CONCURRENT_UPDATES = 64
+#: The update types the bot handles (asked for explicitly in getUpdates / setWebhook).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Many chats at once, but each chat's updates one at a time and in order (so a language
+    choice is stored before the next question of the same person is answered)."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._users: Counter[int] = Counter()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._users[chat.id] += 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._users[chat.id] -= 1
+            if not self._users[chat.id]:  # nobody waiting: forget the chat (memory stays flat)
+                del self._users[chat.id], self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+class _LongText(filters.MessageFilter):
+    """Text longer than one Telegram message."""
+
+    def filter(self, message: Message) -> bool:
+        return bool(message.text) and len(message.text) > MESSAGE_LIMIT
+
+
+#: Messages that are not text (the bot says it only reads text).
+NOT_TEXT = (
+    filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
+    | filters.ANIMATION | filters.Document.ALL | filters.LOCATION | filters.VENUE | filters.CONTACT
+    | filters.POLL | filters.Dice.ALL
+)
+
+
+def _pressed(action: str):
+    """A CallbackQueryHandler pattern: a valid, current payload with this action."""
+
+    def check(data: object) -> bool:
+        decoded = callbacks.decode(data if isinstance(data, str) else None)
+        return decoded is not None and decoded.action == action
+
+    return check
+
+
+def commands(lang: str) -> list[BotCommand]:
+    """The command menu in ``lang``."""
+    return [
+        BotCommand("start", _(lang, "Start and show the topics")),
+        BotCommand("topics", _(lang, "Browse the topics")),
+        BotCommand("language", _(lang, "Change the language")),
+        BotCommand("help", _(lang, "What this bot can do")),
+        BotCommand("human", _(lang, "Talk to a person")),
+    ]
+
+
+async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """setMyCommands per language_code (French phones get Kreyòl) and a Spanish default."""
+    scopes: list[tuple[str | None, str]] = [(code, code) for code in LANGS] + [("fr", "ht"), (None, DEFAULT_LANG)]
+    for language_code, lang in scopes:
+        await application.bot.set_my_commands(commands(lang), scope=BotCommandScopeDefault(), language_code=language_code)
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    svc = services_of(application)
+    await svc.storage.open()
+    svc.renderer.bot_username = application.bot.username
+    try:
+        await set_commands(application)
+    except TelegramError as exc:  # the bot works without its command menu
+        log.warning("could not register the command menu: %s", type(exc).__name__)
+    reload.install_sighup(application)  # kill -HUP re-reads knowledge/ (removed in post_shutdown)
+    from bot.telegram import relay  # relay imports this module
+
+    await relay.connect(application)  # volunteers' group: forum, plain group or none (one log line)
+    # GET /healthz on HEALTH_PORT (0: off), polling and webhook mode alike; closed in post_shutdown
+    application.bot_data["health"] = await health.serve(svc, svc.settings.health_port)
+
+
+async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await health.close(application.bot_data.pop("health", None))
+    reload.remove_sighup()
+    await services_of(application).storage.close()
+
+
+def build_application(
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    concurrent_updates: int = CONCURRENT_UPDATES,
+    read_timeout: float = delivery.READ_TIMEOUT,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The configured application. ``services`` defaults to ``Services.load(settings)``;
+    ``rate_limiter`` to delivery.RetryingRateLimiter (Telegram's limits, 429s retried after
+    retry_after, network faults retried without sending an answer twice)."""
+    from bot.telegram import admin  # admin imports this module
+    from bot.telegram import handlers as h  # handlers import this module
+    from bot.telegram import person_talk as p
+    from bot.telegram import volunteer_talk as v
+
+    services = services or Services.load(settings)
+    application = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .rate_limiter(rate_limiter or delivery.RetryingRateLimiter(max_retries=MAX_RETRIES))
+        .read_timeout(read_timeout)
+        .connect_timeout(delivery.CONNECT_TIMEOUT)
+        .write_timeout(delivery.WRITE_TIMEOUT)
+        .pool_timeout(delivery.POOL_TIMEOUT)
+        .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    application.bot_data["services"] = services
+    logs.protect(settings.token, settings.webhook_secret)  # no token in any log record
+
+    private = filters.ChatType.PRIVATE
+    new = private & filters.UpdateType.MESSAGE  # new messages in private chats (not edits)
+    # 0. Pre-filter: over FLOOD_LIMIT messages a minute a user gets one notice, then nothing is
+    #    handled (ApplicationHandlerStop) until the minute has passed.
+    application.add_handler(TypeHandler(Update, h.flood_gate), group=-2)
+    # 0b. While a user has an open ticket, what they send goes to the volunteers and nothing
+    #     below answers it (ApplicationHandlerStop); commands and buttons still work.
+    application.add_handler(MessageHandler(new & ~filters.COMMAND & (filters.TEXT | NOT_TEXT), p.while_open), group=-1)
+    admins = new & filters.User(user_id=settings.admin_user_ids)
+    # Note: order matters. In a group, the first handler whose check matches wins.
+    application.add_handlers([
+        # 1. Commands, in private chats only: in any other group the bot stays silent.
+        CommandHandler("start", h.start, filters=new),
+        CommandHandler("language", h.language, filters=new),
+        CommandHandler("topics", h.topics, filters=new),
+        CommandHandler("help", h.help_command, filters=new),
+        CommandHandler("human", h.human, filters=new),
+        CommandHandler("forget", h.forget, filters=new),
+        CommandHandler("cancel", p.cancel, filters=new),
+        CommandHandler("unfollow", h.unfollow, filters=new),
+        # Admin-only commands, gated at registration (ADMIN_USER_IDS).
+        CommandHandler("reload", h.reload_command, filters=admins),
+        CommandHandler("stats", admin.stats, filters=admins),
+        CommandHandler("report", admin.report, filters=admins),
+        MessageHandler(new & filters.COMMAND, h.help_command),  # an unknown command
+        # 2. Buttons: each action by its validated payload; anything else has expired.
+        CallbackQueryHandler(h.show_entry, pattern=_pressed("a")),
+        CallbackQueryHandler(h.share_entry, pattern=_pressed("s")),
+        CallbackQueryHandler(h.follow_entry, pattern=_pressed("w")),
+        CallbackQueryHandler(h.show_category, pattern=_pressed("c")),
+        CallbackQueryHandler(h.show_menu, pattern=_pressed("m")),
+        CallbackQueryHandler(h.choose_language, pattern=_pressed("l")),
+        CallbackQueryHandler(h.helpful, pattern=_pressed("y")),
+        CallbackQueryHandler(h.not_helpful, pattern=_pressed("n")),
+        CallbackQueryHandler(h.talk_to_person, pattern=_pressed("h")),
+        CallbackQueryHandler(p.consent, pattern=_pressed("k")),
+        CallbackQueryHandler(p.document_choice, pattern=_pressed("p")),
+        CallbackQueryHandler(p.share_numbers, pattern=_pressed("i")),
+        CallbackQueryHandler(p.cancel, pattern=_pressed("x")),
+        CallbackQueryHandler(p.survey, pattern=_pressed("r")),
+        CallbackQueryHandler(h.expired_button),
+        # 3. Other messages in private chats, the most specific first.
+        MessageHandler(new & _LongText(), h.long_message),
+        MessageHandler(new & filters.TEXT, h.question),
+        MessageHandler(new & NOT_TEXT, h.not_text),
+        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, h.edited),
+        # 4. The bot's own membership: blocked by a user, or added to a group.
+        ChatMemberHandler(h.membership, ChatMemberHandler.MY_CHAT_MEMBER),
+    ])
+    if settings.volunteer_chat_id is not None:
+        # 5. The volunteers' group, and no other group: members' commands, then their messages.
+        team = filters.Chat(chat_id=settings.volunteer_chat_id) & filters.UpdateType.MESSAGE
+        application.add_handlers([
+            CommandHandler("close", v.close, filters=team),
+            CommandHandler("kb", v.kb, filters=team),
+            CommandHandler("lang", v.lang, filters=team),
+            CommandHandler("queue", v.queue, filters=team),
+            CommandHandler("stats", v.stats, filters=team),
+            MessageHandler(team & ~filters.COMMAND & ~filters.StatusUpdate.ALL, v.relay_to_user),
+        ])
+    application.add_error_handler(h.on_error)
+    privacy.schedule_retention(application)  # daily: RETENTION_DAYS, feedback and inactive users
+    follow.schedule(application)  # answers updated while the bot was down reach their followers
+    return application
+
+
+def run(settings: Settings, webhook: bool = False) -> int:
+    """Run the bot until SIGTERM/SIGINT; return the process exit code."""
+    logs.setup()
+    if webhook:
+        try:
+            check_webhook(settings)  # WEBHOOK_URL and WEBHOOK_SECRET, before anything is loaded
+        except ConfigError as exc:
+            print(f"Configuration error: {exc}", file=sys.stderr)
+            return 2
+    if not settings.log_salt:  # unsalted hashes of user ids could be reversed by trying every id
+        settings = replace(settings, log_salt=secrets.token_hex(16))
+        log.warning("LOG_SALT is not set: user pseudonyms in the logs change at every restart")
+    try:
+        svc = Services.load(settings)
+    except KnowledgeBaseError as exc:
+        print(f"Not starting: {exc}:", file=sys.stderr)
+        print("\n".join(exc.problems), file=sys.stderr)
+        return 1
+    except MissingCatalog as exc:
+        print(f"Not starting: {exc}", file=sys.stderr)
+        return 1
+    application = build_application(settings, svc)
+    mode = f"webhook on {settings.webhook_listen}:{settings.webhook_port}" if webhook else "polling"
+    log.info("knowledge base %s: %d entries; %s %s", svc.engine.kb.version, len(svc.engine.kb), mode, _host(settings.base_url))
+    try:
+        if webhook:
+            # PTB's own webhook server: setWebhook(url, secret_token), then every request without
+            # the right X-Telegram-Bot-Api-Secret-Token header gets 403 and is never processed.
+            application.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=webhook_path(settings),
+                webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:
+        print("Not starting: Telegram refused TELEGRAM_BOT_TOKEN (check it with @BotFather).", file=sys.stderr)
+        return 2
+    except BadRequest as exc:  # (a NetworkError subclass) e.g. setWebhook refused the address
+        what = f"the webhook address WEBHOOK_URL={settings.webhook_url}" if webhook else "a start-up request"
+        print(f"Not starting: Telegram refused {what}: {exc.message}", file=sys.stderr)
+        return 2 if webhook else 1
+    except OSError as exc:  # the webhook port is taken or not allowed
+        if not webhook:
+            raise
+        print(f"Not starting: cannot listen on WEBHOOK_LISTEN:WEBHOOK_PORT = {settings.webhook_listen}:{settings.webhook_port} ({exc.strerror or exc}).", file=sys.stderr)
+        return 1
+    except NetworkError as exc:
+        print(f"Not starting: cannot reach the Bot API at {_host(settings.base_url)} ({type(exc).__name__}); check TELEGRAM_BASE_URL and the network.", file=sys.stderr)
+        return 1
+    except StorageError as exc:
+        print(f"Not starting: DATABASE_PATH: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _host(base_url: str) -> str:
+    """The Bot API address without the token path (safe to print)."""
+    return base_url.split("/bot")[0]

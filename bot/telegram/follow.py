@@ -1,0 +1,64 @@
+"""Follow an answer ("Tell me if this changes").
+
+A user who pressed the button under an answer gets that entry's new answer, once, in their
+language, when a maintainer changes its ``reviewed`` date: checked after every successful
+reload (/reload, SIGHUP) and at start-up. Sends go through the application's rate limiter.
+/unfollow and /forget remove the subscriptions.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
+
+from bot.telegram import keyboards
+from bot.ui.i18n import _
+from bot.ui.render import esc
+
+log = logging.getLogger(__name__)
+
+
+async def notify_changes(application: Any) -> int:
+    """Send the new answer to every follower of a changed entry; return how many were sent."""
+    from bot.telegram.services import services
+
+    svc = services(application)
+    current = {entry.id: entry.reviewed.isoformat() for entry in svc.engine.kb}
+    sent = 0
+    for user_id, entry_id, lang in await svc.storage.follows_due(current):
+        entry = svc.engine.kb.get(entry_id)
+        screen = svc.renderer.answer(entry, lang)
+        intro = "🔔 " + _(lang, "An answer you follow was updated:")
+        chunks = [f"<b>{esc(intro)}</b>\n\n{chunk}" if n == 0 else chunk for n, chunk in enumerate(screen.chunks())]
+        try:
+            for n, chunk in enumerate(chunks):
+                last = n == len(chunks) - 1
+                await application.bot.send_message(
+                    user_id, chunk, parse_mode=ParseMode.HTML, reply_markup=keyboards.markup(screen.buttons) if last else None
+                )
+        except Forbidden:  # the user blocked the bot: stop following for them
+            await svc.storage.set_inactive(user_id)
+            await svc.storage.unfollow_all(user_id)
+            continue
+        except TelegramError as exc:  # try again at the next reload
+            log.warning("follow notice not delivered: %s", type(exc).__name__)
+            continue
+        await svc.storage.mark_followed(user_id, entry_id, current[entry_id])
+        sent += 1
+    if sent:
+        log.info("sent %d updated answer(s) to followers", sent)
+    return sent
+
+
+async def notify_job(context: Any) -> None:
+    """JobQueue callback for ``notify_changes``."""
+    await notify_changes(context.application)
+
+
+def schedule(application: Any, when: float = 1.0) -> None:
+    """Check the followed answers soon (at start-up, and after every successful reload)."""
+    if application.job_queue is not None:
+        application.job_queue.run_once(notify_job, when, name="follow-notify")

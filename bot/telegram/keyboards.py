@@ -1,0 +1,41 @@
+"""The one place where the renderer's buttons become Telegram inline keyboards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.ui import callbacks
+from bot.ui.render import Button
+
+#: Button actions that vote on an answer; removed from the message once the user has voted.
+FEEDBACK_ACTIONS = frozenset({"y", "n"})
+
+
+def markup(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    """An inline keyboard for the renderer's rows of buttons (None when there are none)."""
+    keyboard = [
+        [InlineKeyboardButton(b.label, url=b.url) if b.url else InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+        for row in rows
+        if row
+    ]
+    return InlineKeyboardMarkup(keyboard) if keyboard else None
+
+
+def without_feedback(current: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    """``current`` without its yes/no row, so an answer can be rated only once."""
+    if current is None:
+        return None
+    rows = []
+    for row in current.inline_keyboard:
+        kept = [b for b in row if not _is_feedback(b)]
+        if kept:
+            rows.append(kept)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _is_feedback(button: InlineKeyboardButton) -> bool:
+    data = button.callback_data if isinstance(button.callback_data, str) else None
+    pressed = callbacks.decode(data)
+    return pressed is not None and pressed.action in FEEDBACK_ACTIONS

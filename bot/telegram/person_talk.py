@@ -1,0 +1,211 @@
+"""The private-chat side of talking to a person: thin python-telegram-bot callbacks.
+
+"Talk to a person" (/human or the button) shows the consent screen; only the user's "yes"
+opens a ticket. While it is open, everything the user sends goes to the volunteers (text with
+identifiers masked, photos and files only after a warning) and the bot does not answer on its
+own; /cancel or the button closes it. The decisions live in ``bot.core.escalation``, the sending in
+``bot.telegram.relay``, the wording in ``bot.ui.render``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.ui import callbacks
+from bot.core import escalation
+from bot.telegram import keyboards, relay
+from bot.core.domain import Ticket, utc_now
+from bot.ui.i18n import _
+from bot.telegram.logs import hash_user
+from bot.ui.render import Screen
+from bot.telegram.services import Services, open_ticket, services
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+async def _lang(svc: Services, update: Update) -> str:
+    user = update.effective_user
+    return await svc.lang_of(user.id, user.language_code)
+
+
+async def _show(update: Update, screen: Screen, *, reply_to: int | None = None) -> None:
+    await relay.send_screen(update.get_bot(), update.effective_chat.id, screen, reply_to=reply_to)
+
+
+async def _replace(update: Update, screen: Screen) -> None:
+    """Show ``screen`` in place of the message whose button was pressed (else send it)."""
+    message = update.callback_query.message
+    if isinstance(message, Message) and len(screen.chunks()) == 1:
+        try:
+            await message.edit_text(screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboards.markup(screen.buttons))
+            return
+        except BadRequest:  # too old, or unchanged: send it instead
+            pass
+    await _show(update, screen)
+
+
+def _arg(update: Update) -> str:
+    pressed = callbacks.decode(update.callback_query.data)
+    return pressed.arg if pressed else ""
+
+
+# -- asking for a person ---------------------------------------------------------------------
+
+
+async def ask_for_person(update: Update, context: Context, entry_id: str = "") -> None:
+    """Show the consent screen (or the open request, or how to find help without volunteers)."""
+    svc = services(context)
+    lang = await _lang(svc, update)
+    if not svc.desk.available:
+        await _show(update, svc.renderer.human_unavailable(lang))
+        return
+    if await svc.storage.open_ticket_of(update.effective_user.id) is not None:
+        await _show(update, svc.renderer.ticket_already_open(lang))
+        return
+    svc.desk.pending[update.effective_user.id] = entry_id
+    await _show(update, svc.renderer.consent(lang, svc.desk.reply_hours))
+
+
+async def consent(update: Update, context: Context) -> None:
+    """The answer to the consent screen: "yes" opens a ticket, "no" sends nothing."""
+    svc, user = services(context), update.effective_user
+    lang = await _lang(svc, update)
+    await update.callback_query.answer()
+    entry_id = svc.desk.pending.pop(user.id, "")
+    if _arg(update) != "yes":
+        await _replace(update, svc.renderer.consent_declined(lang))
+        return
+    if not svc.desk.available:
+        await _replace(update, svc.renderer.human_unavailable(lang))
+        return
+    ticket, new = await open_ticket(svc.storage, svc.engine, svc.desk, user.id, lang, entry_id, utc_now())
+    if not new:
+        await _replace(update, svc.renderer.ticket_already_open(lang))
+        return
+    log.info("ticket #%d opened (user %s, %s%s)", ticket.id, hash_user(user.id, svc.settings.log_salt), lang, ", urgent" if ticket.urgent else "")
+    await _replace(update, svc.renderer.ticket_opened(lang, svc.desk.reply_hours))
+    await relay.flush(context.application, ticket.id, "group")
+
+
+# -- while a ticket is open ------------------------------------------------------------------
+
+
+async def while_open(update: Update, context: Context) -> None:
+    """Runs before the other handlers: with an open ticket, relay the message to the volunteers
+    and stop there; otherwise remember the question (for a ticket's header) and go on."""
+    svc, user, message = services(context), update.effective_user, update.effective_message
+    if not svc.desk.available:
+        return
+    ticket = await svc.storage.open_ticket_of(user.id)
+    if ticket is None:
+        if message.text:
+            svc.desk.recent.add(user.id, message.text, utc_now())
+        return
+    await relay_message(update, context, ticket, message)
+    raise ApplicationHandlerStop
+
+
+async def relay_message(update: Update, context: Context, ticket: Ticket, message: Message, *, confirmed: bool = False) -> None:
+    """Send one of the user's messages to the ticket's topic, as ``escalation.plan_user_message`` decides."""
+    svc = services(context)
+    plan = escalation.plan_user_message(
+        text=message.text, caption=message.caption, share=ticket.share_identifiers, confirmed=confirmed,
+        document_like=bool(message.photo or message.document or message.contact),
+    )
+    if plan.action == "warn":
+        await _show(update, svc.renderer.document_warning(ticket.lang), reply_to=message.message_id)
+        return
+    if not ticket.urgent and svc.desk.urgent_words.match(message.text or message.caption or ""):
+        await _make_urgent(context, ticket)
+    patterns = svc.engine.kb.scam_patterns
+    hit = patterns.check(message.text or message.caption or "", ticket.lang) if patterns else None
+    if hit is not None:  # scam radar: warn the user at once and mark the topic for the volunteers
+        await _show(update, svc.renderer.scam_warning(ticket.lang), reply_to=message.message_id)
+        await svc.storage.enqueue(ticket.id, "group", relay.note_payload(svc.renderer.desk_note(svc.desk.lang, "scam", rule=hit.rule)), utc_now())
+    if plan.action == "text":
+        payload = {"kind": "text", "text": plan.text, "user_message_id": message.message_id}
+    else:
+        payload = {"kind": "copy", "message_id": message.message_id, "caption": plan.caption}
+    await relay.to_group(context.application, ticket, payload)
+    if plan.masked and await svc.storage.offer_identifiers_once(ticket.id):
+        await _show(update, svc.renderer.identifiers_hidden(ticket.lang))
+
+
+async def _make_urgent(context: Context, ticket: Ticket) -> None:
+    svc = services(context)
+    await svc.storage.update_ticket(ticket.id, urgent=True)
+    log.info("ticket #%d marked urgent (urgent words)", ticket.id)
+    for payload in ({"kind": "rename"}, relay.note_payload(svc.renderer.desk_note(svc.desk.lang, "now_urgent")), {"kind": "mention"}):
+        await svc.storage.enqueue(ticket.id, "group", payload, utc_now())
+
+
+async def document_choice(update: Update, context: Context) -> None:
+    """After the document warning: send the photo or file (yes) or not (no)."""
+    svc = services(context)
+    lang = await _lang(svc, update)
+    await update.callback_query.answer()
+    ticket = await svc.storage.open_ticket_of(update.effective_user.id)
+    message = update.callback_query.message
+    held = message.reply_to_message if isinstance(message, Message) else None
+    if _arg(update) != "yes":
+        await _replace(update, svc.renderer.document_sent(lang, False))
+        return
+    if ticket is None:
+        await _replace(update, svc.renderer.no_open_request(lang))
+        return
+    if held is None:
+        await _replace(update, svc.renderer.expired(lang))
+        return
+    await relay_message(update, context, ticket, held, confirmed=True)
+    await _replace(update, svc.renderer.document_sent(ticket.lang, True))
+
+
+async def share_numbers(update: Update, context: Context) -> None:
+    """"Share my numbers with the volunteer": stop masking identifiers in this ticket."""
+    svc = services(context)
+    lang = await _lang(svc, update)
+    await update.callback_query.answer()
+    ticket = await svc.storage.open_ticket_of(update.effective_user.id)
+    if ticket is None:
+        await _replace(update, svc.renderer.no_open_request(lang))
+        return
+    await svc.storage.update_ticket(ticket.id, share_identifiers=True)
+    await _replace(update, svc.renderer.identifiers_shared(ticket.lang))
+
+
+async def cancel(update: Update, context: Context) -> None:
+    """/cancel or the "Cancel my request" button: close the user's open ticket."""
+    svc = services(context)
+    lang = await _lang(svc, update)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    ticket = await svc.storage.open_ticket_of(update.effective_user.id)
+    svc.desk.pending.pop(update.effective_user.id, None)
+    if ticket is None:
+        await _show(update, svc.renderer.no_open_request(lang))
+        return
+    await relay.close(context.application, ticket, "user")
+    await _show(update, svc.renderer.request_cancelled(ticket.lang))
+
+
+async def survey(update: Update, context: Context) -> None:
+    """The closing question "did the volunteer help?": stored on the user's last ticket."""
+    svc = services(context)
+    lang = await _lang(svc, update)
+    ticket = await svc.storage.last_ticket_of(update.effective_user.id)
+    if ticket is not None and not ticket.is_open and ticket.helpful is None:
+        await svc.storage.update_ticket(ticket.id, helpful=_arg(update) == "yes")
+    await update.callback_query.answer(_(lang, "Thank you for your feedback!"))
+    message = update.callback_query.message
+    if isinstance(message, Message) and message.reply_markup is not None:
+        try:
+            await message.edit_reply_markup(None)
+        except BadRequest:
+            pass

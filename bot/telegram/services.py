@@ -1,0 +1,175 @@
+"""The application service: the use cases the Telegram handlers call.
+
+Handlers reach it through ``bot_data`` with ``services(context)``; ``bot.telegram.app`` (the
+composition root) creates it and puts it there, and nothing imports it from the wiring module.
+Its methods take plain values and return screens (``bot.ui.render``), so each handler is a few
+lines: parse the update, call a method here, hand the screen to the sender.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import Application, CallbackContext
+
+from bot.config import Settings
+from bot.core import escalation, knowledge
+from bot.core.conversation import Engine, Reply
+from bot.core.domain import Ticket
+from bot.core.escalation import Desk
+from bot.core.langs import DEFAULT_LANG, LANGS, Lang, coerce_lang
+from bot.store.storage import Storage
+from bot.telegram.flood import FloodGuard
+from bot.ui.i18n import load_all
+from bot.ui.render import Renderer, Screen
+
+
+class KnowledgeBaseError(RuntimeError):
+    """The knowledge base has errors; ``problems`` are its ``file:line: message`` lines."""
+
+    def __init__(self, directory: object, problems: list[str]) -> None:
+        super().__init__(f"the knowledge base in {directory} has {len(problems)} error(s)")
+        self.problems = problems
+
+
+@dataclass
+class Services:
+    """Everything the handlers use, kept in ``bot_data`` and read with ``services(context)``."""
+
+    settings: Settings
+    engine: Engine
+    renderer: Renderer
+    storage: Storage
+    #: A volunteer can take over a conversation right now (set at start-up by relay.connect);
+    #: otherwise "Talk to a person" explains how to find help.
+    volunteers: bool = False
+    #: The volunteers' group as the relay sees it (mode, urgent words, recent questions ...).
+    desk: Desk = field(default_factory=Desk, repr=False)
+    #: Per-user message limit (FLOOD_LIMIT a minute), checked by the group -2 pre-filter.
+    flood: FloodGuard = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.flood = FloodGuard(self.settings.flood_limit)
+
+    @classmethod
+    def load(cls, settings: Settings) -> Services:
+        """Load the knowledge base from ``settings.knowledge_dir``; raise KnowledgeBaseError if invalid."""
+        result = knowledge.load(settings.knowledge_dir, near_duplicates=False)  # warnings: see check
+        if result.kb is None:
+            raise KnowledgeBaseError(settings.knowledge_dir, [str(p) for p in result.errors])
+        load_all()  # a missing translation catalog stops start-up, not a conversation
+        engine = Engine(result.kb)
+        return cls(settings, engine, Renderer(result.kb, operator_name=settings.operator_name, operator_contact=settings.operator_contact), Storage(settings.database_path))
+
+    # -- language ---------------------------------------------------------------------------
+
+    async def known_lang(self, user_id: int, language_code: str | None) -> Lang | None:
+        """The user's language: their choice, else what we guessed before, else Telegram's
+        ``language_code`` (remembered as a guess); None when there is no clue at all."""
+        prefs = await self.storage.seen(user_id)
+        if prefs.lang in LANGS:
+            return prefs.lang  # type: ignore[return-value]
+        guessed = coerce_lang(language_code)
+        if guessed is not None:
+            await self.storage.set_language(user_id, guessed, chosen=False)
+        return guessed
+
+    async def lang_of(self, user_id: int, language_code: str | None) -> Lang:
+        return await self.known_lang(user_id, language_code) or DEFAULT_LANG
+
+    async def choose_language(self, user_id: int, lang: str) -> None:
+        await self.storage.set_language(user_id, lang, chosen=True)
+
+    # -- questions --------------------------------------------------------------------------
+
+    async def ask(self, user_id: int, language_code: str | None, text: str) -> Screen:
+        """Answer a free-text question and record it in the daily counts."""
+        prefs = await self.storage.seen(user_id)
+        reply = self.engine.respond(text, hints=(prefs.lang, coerce_lang(language_code)))
+        if prefs.chosen and prefs.lang in LANGS and reply.lang != prefs.lang and not reply.lang_confident:
+            reply = self.engine.respond(text, prefs.lang)  # unclear text: keep the chosen language
+        if not prefs.chosen and reply.lang != prefs.lang and (reply.lang_confident or prefs.lang is None):
+            await self.storage.set_language(user_id, reply.lang, chosen=False)
+        await self._record(reply)
+        return self.renderer.reply(reply, volunteers=self.volunteers)
+
+    async def _record(self, reply: Reply) -> None:
+        if reply.smalltalk:
+            return
+        await self.storage.count(reply.lang, reply.topic if reply.action == "answer" and reply.topic else reply.action)
+        if reply.action == "escalate":
+            closest = reply.candidates[0].entry_id if reply.candidates else None
+            await self.storage.add_unanswered(reply.lang, reply.text, closest, "escalate")
+
+    async def entry(self, entry_id: str, lang: str) -> Screen | None:
+        """The answer screen of a topic button (None when the entry no longer exists)."""
+        found = self.engine.kb.get(entry_id)
+        if found is None:
+            return None
+        await self.storage.count(lang, entry_id)
+        return self.renderer.answer(found, lang)
+
+    async def feedback(self, entry_id: str, lang: str, helpful: bool, question: str | None) -> None:
+        """Store a vote (entry, language, day; no user id); keep the question of a "no"."""
+        await self.storage.add_feedback(entry_id, lang, helpful)
+        if not helpful:
+            await self.storage.add_unanswered(lang, question or "", entry_id, "not_helpful")
+
+
+def services(holder: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any]) -> Services:
+    """The application's Services, from a handler's context or the application itself (the one
+    typed way to reach them)."""
+    found = holder.bot_data.get("services")
+    if not isinstance(found, Services):
+        raise RuntimeError("bot_data has no Services: build the application with build_application()")
+    return found
+
+
+# -- tickets: escalation decisions written to the store (nothing is sent here) --------------
+
+
+async def open_ticket(
+    storage: Storage, engine: Engine, desk: Desk, user_id: int, lang: str, entry_id: str, now: dt.datetime
+) -> tuple[Ticket, bool]:
+    """Open the user's ticket, or return the one already open (``(ticket, False)``).
+
+    The ticket and the outbox item that will create its topic and header are written in one
+    transaction before anything is sent; the header carries the user's recent questions
+    (redacted), the bot's best guesses and since when the user has been waiting."""
+    current = await storage.open_ticket_of(user_id)
+    if current is not None:
+        return current, False
+    recent = desk.recent.take(user_id, now)
+    questions = [text for _at, text in recent]
+    since = recent[0][0] if recent else now
+    urgent = escalation.is_urgent_request(engine, desk.urgent_words, questions, lang, entry_id)
+    guesses = escalation.best_guesses(engine, questions, lang, entry_id)
+    header = {
+        "kind": "open",
+        "questions": questions,
+        "guesses": [[g.entry_id, g.score] for g in guesses],
+        "entry": entry_id,
+        "since": since.isoformat(timespec="seconds"),
+    }
+    extra = [{"kind": "mention"}] if urgent else []
+    ticket = await storage.create_ticket(user_id, lang, urgent, now, [header, *extra])
+    if ticket is None:  # opened by a concurrent update in between
+        current = await storage.open_ticket_of(user_id)
+        if current is None:
+            raise RuntimeError("the ticket could not be opened")
+        return current, False
+    return ticket, True
+
+
+async def find_group_ticket(
+    storage: Storage, desk: Desk, *, thread_id: int | None, is_topic_message: bool, reply_to: int | None
+) -> Ticket | None:
+    """The ticket a volunteer's message belongs to: its topic (forum mode), or the header or
+    relayed message it replies to (plain-group mode, and replies inside topics)."""
+    if desk.mode == "forum" and is_topic_message and thread_id is not None:
+        return await storage.ticket_by_topic(thread_id)
+    if reply_to is not None:
+        return await storage.ticket_by_group_message(reply_to)
+    return None

@@ -1,0 +1,170 @@
+"""The volunteers' group side: thin python-telegram-bot callbacks.
+
+Registered only for ``VOLUNTEER_CHAT_ID``: nothing from any other chat reaches a user. In a
+ticket's topic (or, in a group without topics, in reply to a ticket's message) whatever a
+volunteer writes is copied to the person as the bot, without the volunteer's name; messages
+starting with "!" and /note stay in the group. Commands work for members of the group only:
+/close, /kb <id> and /lang <es|ht|en> in a ticket, /queue and /stats anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from rapidfuzz import fuzz, process
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot.core import escalation
+from bot.telegram import relay
+from bot.core.domain import Ticket, utc_now
+from bot.core.langs import LANG_NAMES, LANGS
+from bot.ui.render import Screen
+from bot.telegram.services import Services, find_group_ticket, services
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+async def _say(update: Update, screen: Screen) -> None:
+    """Answer a volunteer where they wrote (same topic, as a reply)."""
+    message = update.effective_message
+    thread = message.message_thread_id if message.is_topic_message else None
+    await relay.send_screen(update.get_bot(), message.chat_id, screen, thread_id=thread, reply_to=message.message_id)
+
+
+async def _ticket(svc: Services, message: Message) -> Ticket | None:
+    reply = message.reply_to_message
+    return await find_group_ticket(
+        svc.storage, svc.desk, thread_id=message.message_thread_id, is_topic_message=bool(message.is_topic_message),
+        reply_to=reply.message_id if reply is not None and reply.forum_topic_created is None else None,
+    )
+
+
+async def _volunteer(update: Update, context: Context) -> Services | None:
+    """The services, if the desk is up and the sender is a member of the volunteers' group."""
+    svc = services(context)
+    if not svc.desk.available or not await relay.is_volunteer(context.application, update.effective_message):
+        return None
+    return svc
+
+
+async def _open_ticket_here(update: Update, context: Context) -> tuple[Services, Ticket] | None:
+    """For /close, /kb, /lang: the open ticket of this topic (or reply chain), else say why not."""
+    svc = await _volunteer(update, context)
+    if svc is None:
+        return None
+    ticket = await _ticket(svc, update.effective_message)
+    if ticket is None:
+        await _say(update, svc.renderer.desk_note(svc.desk.lang, "not_ticket"))
+        return None
+    if not ticket.is_open:
+        await _say(update, svc.renderer.desk_note(svc.desk.lang, "is_closed"))
+        return None
+    return svc, ticket
+
+
+# -- messages --------------------------------------------------------------------------------
+
+
+async def relay_to_user(update: Update, context: Context) -> None:
+    """Copy a volunteer's message in a ticket to the person (as the bot); "!" notes stay here."""
+    svc, message = services(context), update.effective_message
+    sender = message.from_user
+    if not svc.desk.available or escalation.is_internal(message.text or message.caption):
+        return
+    if message.sender_chat is not None and message.sender_chat.id != svc.desk.chat_id:
+        return  # a linked channel's post, not a volunteer
+    if message.sender_chat is None and (sender is None or sender.is_bot):
+        return
+    ticket = await _ticket(svc, message)
+    if ticket is None:
+        return
+    if not ticket.is_open:
+        await _say(update, svc.renderer.desk_note(svc.desk.lang, "is_closed"))
+        return
+    await relay.to_user(context.application, ticket, {"kind": "copy", "message_id": message.message_id})
+
+
+# -- commands in a ticket --------------------------------------------------------------------
+
+
+async def close(update: Update, context: Context) -> None:
+    """/close: close the ticket and its topic; the person is thanked and asked if it helped."""
+    found = await _open_ticket_here(update, context)
+    if found is not None:
+        await relay.close(context.application, found[1], "volunteer")
+
+
+async def kb(update: Update, context: Context) -> None:
+    """/kb <id>: send that knowledge-base answer to the person, in their language."""
+    found = await _open_ticket_here(update, context)
+    if found is None:
+        return
+    svc, ticket = found
+    entry_id = (context.args or [""])[0].strip().lower()
+    entry = svc.engine.kb.get(entry_id)
+    if not entry_id:
+        await _say(update, svc.renderer.desk_note(svc.desk.lang, "kb_usage"))
+        return
+    if entry is None:
+        ids = [e.id for e in svc.engine.kb]
+        close_ids = [match for match, _score, _key in process.extract(entry_id, ids, scorer=fuzz.WRatio, limit=3, score_cutoff=50)]
+        await _say(update, svc.renderer.desk_note(svc.desk.lang, "kb_unknown", id=entry_id, ids=", ".join(close_ids) or "-"))
+        return
+    await relay.to_user(context.application, ticket, relay.screen_payload(svc.renderer.answer(entry, ticket.lang), reply=True))
+    title = svc.renderer.title(entry, svc.desk.lang)
+    await _say(update, svc.renderer.desk_note(svc.desk.lang, "kb_sent", title=title, id=entry.id, language=LANG_NAMES[ticket.lang]))
+
+
+async def lang(update: Update, context: Context) -> None:
+    """/lang <es|ht|en>: the language the person is written to in (and the topic's name)."""
+    found = await _open_ticket_here(update, context)
+    if found is None:
+        return
+    svc, ticket = found
+    code = (context.args or [""])[0].strip().lower()
+    if code not in LANGS:
+        await _say(update, svc.renderer.desk_note(svc.desk.lang, "lang_usage"))
+        return
+    await svc.storage.update_ticket(ticket.id, lang=code)
+    await svc.storage.set_language(ticket.user_id, code, chosen=True)
+    await relay.to_group(context.application, ticket, {"kind": "rename"})
+    await _say(update, svc.renderer.desk_note(svc.desk.lang, "lang_set", language=LANG_NAMES[code]))
+
+
+# -- commands for the whole desk -------------------------------------------------------------
+
+
+async def queue(update: Update, context: Context) -> None:
+    """/queue: open tickets, urgent first, then the longest waiting."""
+    svc = await _volunteer(update, context)
+    if svc is None:
+        return
+    now = utc_now()
+    rows = [
+        (
+            escalation.topic_name(t.id, t.lang, t.urgent),
+            escalation.format_wait((now - t.created_at).total_seconds()),
+            escalation.topic_link(svc.desk.chat_id, t.topic_id),
+        )
+        for t in escalation.queue_order(await svc.storage.open_tickets())
+    ]
+    await _say(update, svc.renderer.queue(svc.desk.lang, rows))
+
+
+async def stats(update: Update, context: Context) -> None:
+    """/stats: tickets opened and closed, median time to first reply, over 7 and 30 days."""
+    svc = await _volunteer(update, context)
+    if svc is None:
+        return
+    now = utc_now()
+    rows = await svc.storage.ticket_rows(now - dt.timedelta(days=30))
+    windows = []
+    for days in (7, 30):
+        found = escalation.window_stats(rows, now, days)
+        median = escalation.format_wait(found.median_first_reply) if found.median_first_reply is not None else None
+        windows.append((days, found.opened, found.closed, median, found.helped, found.not_helped))
+    await _say(update, svc.renderer.desk_stats(svc.desk.lang, windows, len(await svc.storage.open_tickets())))

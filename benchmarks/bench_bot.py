@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_bot.py [--users 1000] [--known 10000]
 
-The real ``Application`` (``bot.telegram_app.build_application``) long-polls the fake Bot API
+The real ``Application`` (``bot.telegram.app.build_application``) long-polls the fake Bot API
 server (``tests/fakebotapi.py``) over HTTP on 127.0.0.1. The fake runs in a child process so
 that it does not share the bot's interpreter; with two or more CPUs the bot is pinned to one
 core and the fake to another.
@@ -66,7 +66,7 @@ def _fake_server(conn, cpu: int | None) -> None:
             deadline = time.monotonic() + 30  # moved on by every reply
             while replies < len(questions) and time.monotonic() < deadline:
                 calls = fake.calls  # append-only list: count only the new calls
-                for call in calls[seen:len(calls)]:
+                for call in calls[seen : len(calls)]:
                     if call.method == "sendMessage":
                         if call.ok:
                             replies += 1
@@ -92,7 +92,7 @@ def _rss_bytes() -> int:
 
 
 def _knowledge_dir() -> tuple[Path, str]:
-    from bot import knowledge
+    from bot.core import knowledge
 
     real = ROOT / "knowledge"
     if knowledge.load(real).kb is not None:
@@ -133,7 +133,7 @@ async def _batch(conn, server, first_user: int, questions: list[tuple[str, str]]
 def _rate_limiter(max_retries: int):
     """The bot's own rate limiter (429s retried), without Telegram's 30 messages/s quota."""
     try:
-        from bot.delivery import RetryingRateLimiter as Limiter
+        from bot.telegram.delivery import RetryingRateLimiter as Limiter
     except ImportError:  # before the delivery module existed
         from telegram.ext import AIORateLimiter as Limiter
     return Limiter(max_retries=max_retries, overall_max_rate=0)
@@ -149,13 +149,19 @@ async def _users_table_bytes(storage) -> int | None:
 
 async def bench(users: int, known: int, conn, server) -> int:
     from bot.config import Settings
-    from bot.telegram_app import MAX_RETRIES, Services, build_application
+    from bot.telegram.app import MAX_RETRIES, build_application
+    from bot.telegram.services import Services
 
     base_url = await asyncio.to_thread(_receive, conn, server, 30.0)
     knowledge_dir, kb_label = _knowledge_dir()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(token=TOKEN, base_url=base_url, base_file_url=base_url.replace("/bot", "/file/bot"),
-                            database_path=Path(tmp) / "bot.sqlite3", knowledge_dir=knowledge_dir)
+        settings = Settings(
+            token=TOKEN,
+            base_url=base_url,
+            base_file_url=base_url.replace("/bot", "/file/bot"),
+            database_path=Path(tmp) / "bot.sqlite3",
+            knowledge_dir=knowledge_dir,
+        )
         services = Services.load(settings)
         limiter = _rate_limiter(MAX_RETRIES)
         app = build_application(settings, services, rate_limiter=limiter, concurrent_updates=256)
@@ -173,8 +179,10 @@ async def bench(users: int, known: int, conn, server) -> int:
             cpu = time.process_time() - cpu0
             rate = replies / seconds if seconds else 0.0
             per_cpu = replies / cpu if cpu else 0.0
-            print(f"throughput: {replies}/{users} replies ({failures} refused) in {seconds:.2f} s "
-                  f"= {rate:.0f} updates/s wall clock; bot CPU {cpu:.2f} s = {per_cpu:.0f} updates per CPU-second")
+            print(
+                f"throughput: {replies}/{users} replies ({failures} refused) in {seconds:.2f} s "
+                f"= {rate:.0f} updates/s wall clock; bot CPU {cpu:.2f} s = {per_cpu:.0f} updates per CPU-second"
+            )
 
             gc.collect()
             rss_before = _rss_bytes()
@@ -194,12 +202,20 @@ async def bench(users: int, known: int, conn, server) -> int:
             rss_growth = (_rss_bytes() - rss_before) * scale
             db_growth = (await services.storage.size_bytes() - db_before) * scale
             table_after = await _users_table_bytes(services.storage)
-            print(f"memory: {await services.storage.count_users()} known users; per 10,000 users: "
-                  f"process RSS +{rss_growth / 1e6:.1f} MB, database +{db_growth / 1e6:.2f} MB"
-                  + (f" (users table +{(table_after - table_before) * scale / 1e6:.2f} MB)" if table_after is not None else ""))
+            print(
+                f"memory: {await services.storage.count_users()} known users; per 10,000 users: "
+                f"process RSS +{rss_growth / 1e6:.1f} MB, database +{db_growth / 1e6:.2f} MB"
+                + (
+                    f" (users table +{(table_after - table_before) * scale / 1e6:.2f} MB)"
+                    if table_after is not None
+                    else ""
+                )
+            )
             flood = getattr(services, "flood", None)  # sliding-window counters, swept after a minute idle
-            print(f"per-user state in the process: {len(app.user_data)} user_data, {len(app.chat_data)} chat_data entries"
-                  + (f", {len(flood)} users in the flood guard's last-minute window" if flood is not None else ""))
+            print(
+                f"per-user state in the process: {len(app.user_data)} user_data, {len(app.chat_data)} chat_data entries"
+                + (f", {len(flood)} users in the flood guard's last-minute window" if flood is not None else "")
+            )
             verdict = "OK" if per_cpu >= TARGET else "BELOW TARGET"
             print(f"target >= {TARGET:.0f} updates/s on one core: {verdict}")
             return 0 if per_cpu >= TARGET else 1

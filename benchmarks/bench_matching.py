@@ -129,7 +129,52 @@ GLUE = {
     "ht": "kisa kijan kote kile eske m mwen ou li yo nan pou ak si deja toujou ka gen pa se",
     "en": "what how where when can i my me the a of for with if still already is do does will",
 }
-SYLLABLES = "ba be bi bo bu ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re ri ro ru sa se si so su ta te ti to tu va ve vi vo".split()
+SYLLABLES = [
+    "ba",
+    "be",
+    "bi",
+    "bo",
+    "bu",
+    "ka",
+    "ke",
+    "ki",
+    "ko",
+    "ku",
+    "la",
+    "le",
+    "li",
+    "lo",
+    "lu",
+    "ma",
+    "me",
+    "mi",
+    "mo",
+    "mu",
+    "na",
+    "ne",
+    "ni",
+    "no",
+    "nu",
+    "ra",
+    "re",
+    "ri",
+    "ro",
+    "ru",
+    "sa",
+    "se",
+    "si",
+    "so",
+    "su",
+    "ta",
+    "te",
+    "ti",
+    "to",
+    "tu",
+    "va",
+    "ve",
+    "vi",
+    "vo",
+]
 
 
 def make_word(rng: random.Random) -> str:
@@ -146,7 +191,7 @@ def generate_kb(directory: Path, n: int, seed: int = 7) -> None:
 
     The YAML is written with a template (PyYAML's emitter would take most of a minute for
     10,000 files); every scalar is quoted, so nothing is read as a number or a boolean."""
-    from bot.knowledge import fingerprint
+    from bot.core.knowledge import fingerprint
 
     rng = random.Random(seed)
     vocab = {lang: VOCAB[lang].split() for lang in VOCAB}
@@ -160,8 +205,12 @@ def generate_kb(directory: Path, n: int, seed: int = 7) -> None:
         category = categories[index % len(categories)]
         own = rng.sample(topic_words, 3)
         lines = [
-            f"id: {entry_id}", f"category: {category}", f"reviewed: {reviewed}", "sources:",
-            f"  - title: {_q(f'Source {index}')}", f"    url: https://www.example.org/{entry_id}",
+            f"id: {entry_id}",
+            f"category: {category}",
+            f"reviewed: {reviewed}",
+            "sources:",
+            f"  - title: {_q(f'Source {index}')}",
+            f"    url: https://www.example.org/{entry_id}",
         ]
         source_answer = ""
         for lang in ("es", "ht", "en"):
@@ -175,7 +224,12 @@ def generate_kb(directory: Path, n: int, seed: int = 7) -> None:
                     questions.append(question)
             answer = " ".join(rng.choices(vocab[lang] + glue[lang] + own, k=90)).capitalize() + "."
             keywords = own + rng.sample(vocab[lang], 2)
-            lines += [f"{lang}:", f"  title: {_q(f'{own[0]} {lang} {index}')}", f"  answer: {_q(answer)}", "  questions:"]
+            lines += [
+                f"{lang}:",
+                f"  title: {_q(f'{own[0]} {lang} {index}')}",
+                f"  answer: {_q(answer)}",
+                "  questions:",
+            ]
             lines += [f"    - {_q(q)}" for q in questions]
             lines.append("  keywords: [" + ", ".join(_q(k) for k in keywords) + "]")
             if lang == "es":
@@ -228,9 +282,9 @@ def peak_rss_mb() -> float:
 
 
 def run_scenario(name: str, entries: int, repeats: int, profile: bool) -> dict:
-    from bot import knowledge
-    from bot.conversation import Engine
-    from bot.normalize import fold
+    from bot.core import knowledge
+    from bot.core.conversation import Engine
+    from bot.core.normalize import fold
 
     baseline = peak_rss_mb()
     notes: list[str] = []
@@ -340,8 +394,10 @@ def check_targets(row: dict) -> list[str]:
 
 
 def print_table(rows: list[dict]) -> None:
-    head = (f"{'knowledge base':<17}{'entries':>8}{'questions':>10}{'load s':>9}{'check s':>9}{'build s':>9}"
-            f"{'calls':>7}{'median ms':>11}{'p99 ms':>9}{'max ms':>9}{'peak MB':>9}")
+    head = (
+        f"{'knowledge base':<17}{'entries':>8}{'questions':>10}{'load s':>9}{'check s':>9}{'build s':>9}"
+        f"{'calls':>7}{'median ms':>11}{'p99 ms':>9}{'max ms':>9}{'peak MB':>9}"
+    )
     print(head)
     print("-" * len(head))
     for row in rows:
@@ -353,7 +409,9 @@ def print_table(rows: list[dict]) -> None:
             f"{row['calls']:>7}{row['median_ms']:>11.3f}{row['p99_ms']:>9.3f}{row['max_ms']:>9.2f}{row['rss_mb']:>9.0f}"
         )
     print()
-    print(f"load s: knowledge.load as the bot loads (parse + every rule but the near-duplicate search), median of {LOAD_RUNS};")
+    print(
+        f"load s: knowledge.load as the bot loads (parse + every rule but the near-duplicate search), median of {LOAD_RUNS};"
+    )
     print("check s: knowledge.load as `python -m bot check` (every rule, near-duplicate warnings included);")
     print("build s: Engine(kb) (matcher index + language detector); latency: Engine.respond per question;")
     print("peak MB: peak resident memory of the scenario's process.")
@@ -366,7 +424,9 @@ def print_table(rows: list[dict]) -> None:
     print("Targets: real median <= 1 ms and p99 <= 5 ms; 10,000 entries p99 <= 50 ms and load < 5 s.")
     for row in rows:
         if "error" not in row and row["name"] == "synthetic-10000":
-            print(f"Ready to answer (load + build) at 10,000 entries: {row['load_s'] + row['build_s']:.1f} s on {os.cpu_count()} CPU cores.")
+            print(
+                f"Ready to answer (load + build) at 10,000 entries: {row['load_s'] + row['build_s']:.1f} s on {os.cpu_count()} CPU cores."
+            )
     missed = [m for row in rows if "error" not in row for m in check_targets(row)]
     print("All targets met." if not missed else "Missed: " + "; ".join(missed))
 
@@ -388,7 +448,9 @@ def main() -> int:
     started = time.perf_counter()
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)  # progress
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--scenario", name] + (["--profile"] if args.profile else [])
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--scenario", name] + (
+            ["--profile"] if args.profile else []
+        )
         done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
         if done.returncode != 0 or not done.stdout.strip():
             rows.append({"name": name, "error": (done.stderr.strip().splitlines() or ["failed"])[-1]})

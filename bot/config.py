@@ -20,7 +20,9 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 #: A bot token as @BotFather issues it: the bot's numeric id, a colon, 35 letters, digits, - or _.
 _TOKEN = re.compile(r"[0-9]{5,20}:[A-Za-z0-9_-]{30,64}")
 #: Tokens printed in documentation (ours and Telegram's): never real, never sent to the network.
-_EXAMPLE_TOKENS = frozenset({"123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"})
+_EXAMPLE_TOKENS = frozenset(
+    {"123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", "110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"}
+)
 
 
 def data_dir(name: str) -> Path:
@@ -89,14 +91,20 @@ class Settings:
             raise ConfigError(f"TELEGRAM_BASE_URL must start with http:// or https://, got {base_url!r}")
         file_url = env.get("TELEGRAM_BASE_FILE_URL", "").strip()
         if not file_url:
-            file_url = base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url.rstrip("/") + "/file/bot"
+            file_url = (
+                base_url[: -len("/bot")] + "/file/bot"
+                if base_url.endswith("/bot")
+                else base_url.rstrip("/") + "/file/bot"
+            )
         admins: set[int] = set()
         for part in env.get("ADMIN_USER_IDS", "").replace(" ", "").split(","):
             if part:
                 try:
                     admins.add(int(part))
                 except ValueError:
-                    raise ConfigError(f"ADMIN_USER_IDS must be numeric Telegram user ids separated by commas, got {part!r}") from None
+                    raise ConfigError(
+                        f"ADMIN_USER_IDS must be numeric Telegram user ids separated by commas, got {part!r}"
+                    ) from None
         token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
         if token and (token in _EXAMPLE_TOKENS or not _TOKEN.fullmatch(token)):
             # never echo the token itself
@@ -136,16 +144,22 @@ def check_webhook(settings: Settings) -> None:
     ``WEBHOOK_URL`` an http(s) address with a host, ``WEBHOOK_SECRET`` 1-256 of A-Z a-z 0-9 _ -."""
     url = settings.webhook_url
     if not url:
-        raise ConfigError("WEBHOOK_URL is not set: webhook mode needs the public https address Telegram sends updates to (see deploy/.env.example)")
+        raise ConfigError(
+            "WEBHOOK_URL is not set: webhook mode needs the public https address Telegram sends updates to (see deploy/.env.example)"
+        )
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url) or parts.fragment:
         raise ConfigError(f"WEBHOOK_URL must be an address like https://bot.example.org/, got {url!r}")
     secret = settings.webhook_secret
     if not secret:
-        raise ConfigError("WEBHOOK_SECRET is not set: webhook mode needs a secret (python3 -c \"import secrets; print(secrets.token_urlsafe(32))\")")
+        raise ConfigError(
+            'WEBHOOK_SECRET is not set: webhook mode needs a secret (python3 -c "import secrets; print(secrets.token_urlsafe(32))")'
+        )
     if not _WEBHOOK_SECRET.fullmatch(secret):
         # never echo the secret itself
-        raise ConfigError(f"WEBHOOK_SECRET must be 1 to 256 characters of A-Z a-z 0-9 _ and - only (got {len(secret)} characters)")
+        raise ConfigError(
+            f"WEBHOOK_SECRET must be 1 to 256 characters of A-Z a-z 0-9 _ and - only (got {len(secret)} characters)"
+        )
 
 
 def webhook_path(settings: Settings) -> str:

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakebotapi import FakeBotAPI
 
 from bot.config import Settings
 from bot.telegram.app import build_application
 from bot.telegram.services import Services
-from fakebotapi import FakeBotAPI
 
 TESTS = Path(__file__).resolve().parent
 #: The small, valid knowledge base the end-to-end tests run on.

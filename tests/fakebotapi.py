@@ -52,13 +52,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 __all__ = [
-    "BOT_ID",
-    "BOT_USERNAME",
     "BOT_FIRST_NAME",
+    "BOT_ID",
     "BOT_USER",
+    "BOT_USERNAME",
     "Call",
-    "UploadedFile",
     "FakeBotAPI",
+    "UploadedFile",
 ]
 
 BOT_ID = 999000
@@ -85,16 +85,35 @@ TOPIC_ICON_COLORS = (7322096, 16766590, 13338331, 9367192, 16749490, 16478047)
 #: Methods that put a message into a chat (``sent_messages`` looks at these).
 SEND_METHODS = frozenset(
     {
-        "sendMessage", "sendPhoto", "sendDocument", "sendVoice", "sendAudio", "sendVideo",
-        "sendAnimation", "sendSticker", "sendVideoNote", "sendLocation", "sendVenue",
-        "sendContact", "sendPoll", "sendDice", "sendMediaGroup", "copyMessage",
-        "copyMessages", "forwardMessage", "forwardMessages",
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendVoice",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendSticker",
+        "sendVideoNote",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "sendMediaGroup",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
     }
 )
 #: Methods that answer 403 when the target chat is a blocked user.
 CHAT_TARGET_METHODS = SEND_METHODS | {
-    "sendChatAction", "editMessageText", "editMessageCaption", "editMessageReplyMarkup",
-    "editMessageMedia", "pinChatMessage",
+    "sendChatAction",
+    "editMessageText",
+    "editMessageCaption",
+    "editMessageReplyMarkup",
+    "editMessageMedia",
+    "pinChatMessage",
 }
 
 _DEFAULT_DESCRIPTIONS: dict[int, str] = {
@@ -102,8 +121,7 @@ _DEFAULT_DESCRIPTIONS: dict[int, str] = {
     401: "Unauthorized",
     403: "Forbidden: bot was blocked by the user",
     404: "Not Found",
-    409: "Conflict: terminated by other getUpdates request; "
-    "make sure that only one bot instance is running",
+    409: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
@@ -116,31 +134,103 @@ _DEFAULT_ALLOWED_UPDATES_EXCLUDED = frozenset({"chat_member", "message_reaction"
 # (a text "123" or "true" stays a string).
 _STRING_PARAMS = frozenset(
     {
-        "text", "caption", "name", "title", "description", "short_description", "query", "url",
-        "secret_token", "parse_mode", "callback_query_id", "inline_query_id", "inline_message_id",
-        "shipping_query_id", "pre_checkout_query_id", "web_app_query_id", "business_connection_id",
-        "message_effect_id", "icon_custom_emoji_id", "custom_emoji_id", "file_id", "language_code",
-        "emoji", "custom_title", "action", "photo", "document", "voice", "audio", "video",
-        "animation", "sticker", "video_note", "thumbnail", "address", "phone_number", "first_name",
-        "last_name", "vcard", "question", "explanation", "payload", "provider_token", "currency",
-        "start_parameter", "next_offset", "switch_pm_text", "switch_pm_parameter", "result_id",
-        "foursquare_id", "foursquare_type", "google_place_id", "google_place_type", "ip_address",
-        "png_sticker", "gift_id", "tag", "invite_link", "sticker_set_name",
+        "text",
+        "caption",
+        "name",
+        "title",
+        "description",
+        "short_description",
+        "query",
+        "url",
+        "secret_token",
+        "parse_mode",
+        "callback_query_id",
+        "inline_query_id",
+        "inline_message_id",
+        "shipping_query_id",
+        "pre_checkout_query_id",
+        "web_app_query_id",
+        "business_connection_id",
+        "message_effect_id",
+        "icon_custom_emoji_id",
+        "custom_emoji_id",
+        "file_id",
+        "language_code",
+        "emoji",
+        "custom_title",
+        "action",
+        "photo",
+        "document",
+        "voice",
+        "audio",
+        "video",
+        "animation",
+        "sticker",
+        "video_note",
+        "thumbnail",
+        "address",
+        "phone_number",
+        "first_name",
+        "last_name",
+        "vcard",
+        "question",
+        "explanation",
+        "payload",
+        "provider_token",
+        "currency",
+        "start_parameter",
+        "next_offset",
+        "switch_pm_text",
+        "switch_pm_parameter",
+        "result_id",
+        "foursquare_id",
+        "foursquare_type",
+        "google_place_id",
+        "google_place_type",
+        "ip_address",
+        "png_sticker",
+        "gift_id",
+        "tag",
+        "invite_link",
+        "sticker_set_name",
     }
 )
 _NUMBER_RE = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
 
 _CHAT_ACTIONS = frozenset(
     {
-        "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-        "upload_document", "choose_sticker", "find_location", "record_video_note",
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
         "upload_video_note",
     }
 )
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _MESSAGE_CONTENT_KEYS = (
-    "text", "entities", "photo", "document", "voice", "audio", "video", "animation", "sticker",
-    "video_note", "location", "venue", "contact", "poll", "dice", "caption", "caption_entities",
+    "text",
+    "entities",
+    "photo",
+    "document",
+    "voice",
+    "audio",
+    "video",
+    "animation",
+    "sticker",
+    "video_note",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+    "caption",
+    "caption_entities",
 )
 
 _FAKE_CONTENT = {
@@ -154,9 +244,13 @@ _FAKE_CONTENT = {
     "video_note": b"\x00\x00\x00\x18ftypmp42fake-note",
 }
 _FILE_DIRS = {
-    "photo": ("photos", "jpg"), "voice": ("voice", "oga"), "audio": ("music", "mp3"),
-    "document": ("documents", "pdf"), "video": ("videos", "mp4"),
-    "animation": ("animations", "mp4"), "sticker": ("stickers", "webp"),
+    "photo": ("photos", "jpg"),
+    "voice": ("voice", "oga"),
+    "audio": ("music", "mp3"),
+    "document": ("documents", "pdf"),
+    "video": ("videos", "mp4"),
+    "animation": ("animations", "mp4"),
+    "sticker": ("stickers", "webp"),
     "video_note": ("video_notes", "mp4"),
 }
 
@@ -331,8 +425,24 @@ class _TelegramHTML(HTMLParser):
     """Validates HTML the way Telegram does (roughly) and extracts the plain text."""
 
     TAGS = frozenset(
-        {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
-         "tg-emoji", "code", "pre", "blockquote"}
+        {
+            "b",
+            "strong",
+            "i",
+            "em",
+            "u",
+            "ins",
+            "s",
+            "strike",
+            "del",
+            "span",
+            "tg-spoiler",
+            "a",
+            "tg-emoji",
+            "code",
+            "pre",
+            "blockquote",
+        }
     )
 
     def __init__(self, source: str):
@@ -419,7 +529,7 @@ def _parse_markdown_v2(text: str) -> tuple[str, str | None]:
             end = text.find("```", i + 3)
             if end < 0:
                 return "", f"Can't find end of Pre entity at byte offset {_byte_offset(text, i)}"
-            body = text[i + 3:end]
+            body = text[i + 3 : end]
             if "\n" in body and re.match(r"[\w+-]*\n", body):
                 body = body.split("\n", 1)[1]
             out.append(body.replace("\\`", "`").replace("\\\\", "\\"))
@@ -429,7 +539,7 @@ def _parse_markdown_v2(text: str) -> tuple[str, str | None]:
             end = text.find("`", i + 1)
             if end < 0:
                 return "", f"Can't find end of Code entity at byte offset {_byte_offset(text, i)}"
-            out.append(text[i + 1:end].replace("\\\\", "\\"))
+            out.append(text[i + 1 : end].replace("\\\\", "\\"))
             i = end + 1
             continue
         if c in "*~" or c == "_" or (c == "|" and text.startswith("||", i)):
@@ -534,13 +644,13 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 10  # socket timeout: a stalled client cannot keep a handler thread forever
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.server.fake._handle_http(self)
 
-    do_GET = do_POST  # noqa: N815
+    do_GET = do_POST
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
@@ -767,7 +877,8 @@ class FakeBotAPI:
             methods = {self._canon(m) for m in method}
         with self._lock:
             candidates = [
-                c for c in self.calls
+                c
+                for c in self.calls
                 if c.seq >= since
                 and (methods is None or c.method in methods)
                 and (include_failed or c.failed_with is None)
@@ -918,8 +1029,9 @@ class FakeBotAPI:
         return None
 
     @staticmethod
-    def _error_payload(status: int, description: str | None, retry_after: int | None = None,
-                       parameters: dict | None = None) -> dict:
+    def _error_payload(
+        status: int, description: str | None, retry_after: int | None = None, parameters: dict | None = None
+    ) -> dict:
         if status == 429:
             retry_after = retry_after or 1
             description = description or f"Too Many Requests: retry after {retry_after}"
@@ -1058,7 +1170,9 @@ class FakeBotAPI:
     def _known_user(self, user_id: int) -> dict:
         if user_id == BOT_ID:
             return dict(_BOT_SENDER)
-        return copy.deepcopy(self.users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"})
+        return copy.deepcopy(
+            self.users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"}
+        )
 
     def _group_chat(self, chat_id: int) -> dict:
         g = self.groups[chat_id]
@@ -1108,8 +1222,10 @@ class FakeBotAPI:
             "chat": chat,
             "date": topic.get("date", self._now()),
             "message_thread_id": thread_id,
-            "forum_topic_created": {"name": topic.get("name", f"Topic {thread_id}"),
-                                    "icon_color": topic.get("icon_color", TOPIC_ICON_COLORS[0])},
+            "forum_topic_created": {
+                "name": topic.get("name", f"Topic {thread_id}"),
+                "icon_color": topic.get("icon_color", TOPIC_ICON_COLORS[0]),
+            },
             "is_topic_message": True,
         }
 
@@ -1153,8 +1269,12 @@ class FakeBotAPI:
             _check_reply_markup(markup)
         if thread_id:
             self._bump_mid(chat["id"], int(thread_id))
-        msg: dict[str, Any] = {"message_id": self._next_mid(chat["id"]), "from": dict(_BOT_SENDER),
-                               "chat": chat, "date": self._now()}
+        msg: dict[str, Any] = {
+            "message_id": self._next_mid(chat["id"]),
+            "from": dict(_BOT_SENDER),
+            "chat": chat,
+            "date": self._now(),
+        }
         self._place_in_thread(msg, chat, thread_id, self._reply_target(params), dict(_BOT_SENDER))
         msg.update(content)
         if isinstance(markup, dict) and "inline_keyboard" in markup:
@@ -1172,8 +1292,9 @@ class FakeBotAPI:
         if key == "text" and not plain.strip() and self.strict:
             raise _ApiError(400, "Bad Request: message text is empty")
         if len(plain) > limit and self.strict:
-            raise _ApiError(400, "Bad Request: message is too long" if key == "text"
-                            else "Bad Request: message caption is too long")
+            raise _ApiError(
+                400, "Bad Request: message is too long" if key == "text" else "Bad Request: message caption is too long"
+            )
         out: dict[str, Any] = {key: plain}
         ent_key = "entities" if key == "text" else "caption_entities"
         if isinstance(params.get(ent_key), list):
@@ -1182,22 +1303,28 @@ class FakeBotAPI:
 
     # files ---------------------------------------------------------------
 
-    def add_file(self, content: bytes, *, kind: str = "document", file_name: str | None = None,
-                 file_id: str | None = None) -> str:
+    def add_file(
+        self, content: bytes, *, kind: str = "document", file_name: str | None = None, file_id: str | None = None
+    ) -> str:
         """Registers downloadable content; returns its file_id (getFile + GET base_file_url work)."""
         with self._lock:
             return self._register_file(kind, content, file_name, file_id)["file_id"]
 
-    def _register_file(self, kind: str, data: bytes, file_name: str | None = None,
-                       file_id: str | None = None) -> dict:
+    def _register_file(self, kind: str, data: bytes, file_name: str | None = None, file_id: str | None = None) -> dict:
         n = next(self._file_seq)
         folder, ext = _FILE_DIRS.get(kind, ("documents", "bin"))
         if file_name and "." in file_name:
             ext = file_name.rsplit(".", 1)[1]
         file_id = file_id or f"FAKE-{kind}-{n:06d}"
-        info = {"file_id": file_id, "file_unique_id": f"uniq{n:06d}", "file_size": len(data),
-                "file_path": f"{folder}/file_{n}.{ext}", "data": data, "kind": kind,
-                "file_name": file_name}
+        info = {
+            "file_id": file_id,
+            "file_unique_id": f"uniq{n:06d}",
+            "file_size": len(data),
+            "file_path": f"{folder}/file_{n}.{ext}",
+            "data": data,
+            "kind": kind,
+            "file_name": file_name,
+        }
         self._files[file_id] = info
         self._file_paths[info["file_path"]] = file_id
         return info
@@ -1206,7 +1333,7 @@ class FakeBotAPI:
         value = params.get(kind)
         upload = files.get(kind)
         if upload is None and isinstance(value, str) and value.startswith("attach://"):
-            upload = files.get(value[len("attach://"):])
+            upload = files.get(value[len("attach://") :])
         if upload is not None:
             info = self._register_file(kind, upload.data, upload.filename)
             mime = upload.content_type
@@ -1215,34 +1342,70 @@ class FakeBotAPI:
             if info is None:
                 if self.strict and not re.match(r"https?://", value):
                     raise _ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
-                info = self._register_file(kind, _FAKE_CONTENT.get(kind, b"fake"),
-                                           value.rsplit("/", 1)[-1] if "://" in value else None)
+                info = self._register_file(
+                    kind, _FAKE_CONTENT.get(kind, b"fake"), value.rsplit("/", 1)[-1] if "://" in value else None
+                )
             mime = None
         else:
             raise _ApiError(400, f"Bad Request: there is no {kind} in the request")
         base = {"file_id": info["file_id"], "file_unique_id": info["file_unique_id"], "file_size": info["file_size"]}
         if kind == "photo":
-            return {"photo": [
-                {**base, "file_id": info["file_id"] + "-s", "file_unique_id": info["file_unique_id"] + "s",
-                 "width": 90, "height": 67, "file_size": max(1, info["file_size"] // 10)},
-                {**base, "width": 800, "height": 600},
-            ]}
+            return {
+                "photo": [
+                    {
+                        **base,
+                        "file_id": info["file_id"] + "-s",
+                        "file_unique_id": info["file_unique_id"] + "s",
+                        "width": 90,
+                        "height": 67,
+                        "file_size": max(1, info["file_size"] // 10),
+                    },
+                    {**base, "width": 800, "height": 600},
+                ]
+            }
         if kind == "document":
-            return {"document": {**base, "file_name": info["file_name"] or "document.pdf",
-                                 "mime_type": mime or "application/pdf"}}
+            return {
+                "document": {
+                    **base,
+                    "file_name": info["file_name"] or "document.pdf",
+                    "mime_type": mime or "application/pdf",
+                }
+            }
         if kind == "voice":
             return {"voice": {**base, "duration": int(params.get("duration") or 1), "mime_type": "audio/ogg"}}
         if kind == "audio":
-            return {"audio": {**base, "duration": int(params.get("duration") or 1), "mime_type": mime or "audio/mpeg",
-                              "file_name": info["file_name"] or "audio.mp3"}}
+            return {
+                "audio": {
+                    **base,
+                    "duration": int(params.get("duration") or 1),
+                    "mime_type": mime or "audio/mpeg",
+                    "file_name": info["file_name"] or "audio.mp3",
+                }
+            }
         if kind in ("video", "animation"):
-            return {kind: {**base, "width": 640, "height": 480, "duration": int(params.get("duration") or 1),
-                           "mime_type": "video/mp4"}}
+            return {
+                kind: {
+                    **base,
+                    "width": 640,
+                    "height": 480,
+                    "duration": int(params.get("duration") or 1),
+                    "mime_type": "video/mp4",
+                }
+            }
         if kind == "video_note":
             return {kind: {**base, "length": 240, "duration": int(params.get("duration") or 1)}}
         if kind == "sticker":
-            return {kind: {**base, "type": "regular", "width": 512, "height": 512, "is_animated": False,
-                           "is_video": False, "emoji": params.get("emoji") or "\U0001f44d"}}
+            return {
+                kind: {
+                    **base,
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "emoji": params.get("emoji") or "\U0001f44d",
+                }
+            }
         return {kind: base}
 
     # ------------------------------------------------------------------ groups & members
@@ -1265,7 +1428,11 @@ class FakeBotAPI:
             raise ValueError("group chat ids are negative (supergroups look like -100xxxxxxxxxx)")
         with self._lock:
             self.groups[chat_id] = {"id": chat_id, "type": chat_type, "title": title, "is_forum": bool(is_forum)}
-            self._members[(chat_id, BOT_ID)] = {"status": bot_status, "can_manage_topics": can_manage_topics, **bot_rights}
+            self._members[(chat_id, BOT_ID)] = {
+                "status": bot_status,
+                "can_manage_topics": can_manage_topics,
+                **bot_rights,
+            }
             return self._group_chat(chat_id)
 
     def set_member(self, chat_id: int, user_id: int, status: str, **fields: Any) -> None:
@@ -1281,8 +1448,9 @@ class FakeBotAPI:
     def delete_topic(self, chat_id: int, message_thread_id: int) -> None:
         """Simulates someone deleting a topic in the Telegram app."""
         with self._lock:
-            self.topics.setdefault((chat_id, message_thread_id), {"name": f"Topic {message_thread_id}",
-                                                                  "icon_color": TOPIC_ICON_COLORS[0]})
+            self.topics.setdefault(
+                (chat_id, message_thread_id), {"name": f"Topic {message_thread_id}", "icon_color": TOPIC_ICON_COLORS[0]}
+            )
             self.topics[(chat_id, message_thread_id)]["deleted"] = True
 
     def _member_obj(self, chat_id: int, user_id: int) -> dict:
@@ -1295,22 +1463,50 @@ class FakeBotAPI:
     def _member_dict(user: dict, entry: dict) -> dict:
         status = entry.get("status", "member")
         extra = {k: v for k, v in entry.items() if k != "status"}
-        user = {k: v for k, v in user.items() if k in ("id", "is_bot", "first_name", "last_name", "username", "language_code")}
+        user = {
+            k: v
+            for k, v in user.items()
+            if k in ("id", "is_bot", "first_name", "last_name", "username", "language_code")
+        }
         if status == "creator":
             base = {"is_anonymous": False}
         elif status == "administrator":
-            base = {"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
-                    "can_delete_messages": True, "can_manage_video_chats": True,
-                    "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
-                    "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
-                    "can_delete_stories": False, "can_pin_messages": True, "can_manage_topics": True}
+            base = {
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": True,
+                "can_restrict_members": True,
+                "can_promote_members": False,
+                "can_change_info": True,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+                "can_pin_messages": True,
+                "can_manage_topics": True,
+            }
         elif status == "restricted":
-            base = {"is_member": True, "can_send_messages": False, "can_send_audios": False,
-                    "can_send_documents": False, "can_send_photos": False, "can_send_videos": False,
-                    "can_send_video_notes": False, "can_send_voice_notes": False, "can_send_polls": False,
-                    "can_send_other_messages": False, "can_add_web_page_previews": False,
-                    "can_change_info": False, "can_invite_users": False, "can_pin_messages": False,
-                    "can_manage_topics": False, "can_edit_tag": False, "until_date": 0}
+            base = {
+                "is_member": True,
+                "can_send_messages": False,
+                "can_send_audios": False,
+                "can_send_documents": False,
+                "can_send_photos": False,
+                "can_send_videos": False,
+                "can_send_video_notes": False,
+                "can_send_voice_notes": False,
+                "can_send_polls": False,
+                "can_send_other_messages": False,
+                "can_add_web_page_previews": False,
+                "can_change_info": False,
+                "can_invite_users": False,
+                "can_pin_messages": False,
+                "can_manage_topics": False,
+                "can_edit_tag": False,
+                "until_date": 0,
+            }
         elif status == "kicked":
             base = {"until_date": 0}
         else:
@@ -1336,8 +1532,14 @@ class FakeBotAPI:
         with self._lock:
             return copy.deepcopy(list(self._updates))
 
-    def _make_user(self, user_id: int, first_name: str, username: str | None, language_code: str | None,
-                   last_name: str | None = None) -> dict:
+    def _make_user(
+        self,
+        user_id: int,
+        first_name: str,
+        username: str | None,
+        language_code: str | None,
+        last_name: str | None = None,
+    ) -> dict:
         u: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
         if last_name:
             u["last_name"] = last_name
@@ -1348,8 +1550,9 @@ class FakeBotAPI:
         self.users[user_id] = u
         return dict(u)
 
-    def _user_chat(self, user: dict, chat_id: int | None, chat_type: str, is_forum: bool | None = None,
-                   title: str | None = None) -> dict:
+    def _user_chat(
+        self, user: dict, chat_id: int | None, chat_type: str, is_forum: bool | None = None, title: str | None = None
+    ) -> dict:
         cid = user["id"] if chat_id is None else chat_id
         if cid in self.groups:
             return self._group_chat(cid)
@@ -1359,8 +1562,12 @@ class FakeBotAPI:
             chat_type = "supergroup"
         if cid > 0:
             raise ValueError(f"a {chat_type} needs a negative chat_id, got {cid}")
-        self.add_group(cid, is_forum=bool(is_forum) if chat_type == "supergroup" else False,
-                       title=title or f"Group {cid}", chat_type=chat_type)
+        self.add_group(
+            cid,
+            is_forum=bool(is_forum) if chat_type == "supergroup" else False,
+            title=title or f"Group {cid}",
+            chat_type=chat_type,
+        )
         return self._group_chat(cid)
 
     def _user_message(
@@ -1426,14 +1633,22 @@ class FakeBotAPI:
             if ents:
                 content["entities"] = ents
             msg = self._user_message(
-                user_id, content, chat_id=chat_id, language_code=language_code, first_name=first_name,
-                last_name=last_name, username=username, chat_type=chat_type,
-                message_thread_id=message_thread_id, reply_to_message_id=reply_to_message_id,
+                user_id,
+                content,
+                chat_id=chat_id,
+                language_code=language_code,
+                first_name=first_name,
+                last_name=last_name,
+                username=username,
+                chat_type=chat_type,
+                message_thread_id=message_thread_id,
+                reply_to_message_id=reply_to_message_id,
             )
             return self.add_update({"message": msg})
 
-    def command(self, user_id: int, command: str = "/start", args: str | Iterable[str] | None = None,
-                **kwargs: Any) -> dict:
+    def command(
+        self, user_id: int, command: str = "/start", args: str | Iterable[str] | None = None, **kwargs: Any
+    ) -> dict:
         """``message()`` with a bot command: ``command(42, "/start", "payload")`` -> "/start payload"."""
         if not command.startswith("/"):
             command = "/" + command
@@ -1441,8 +1656,9 @@ class FakeBotAPI:
             command += " " + (args if isinstance(args, str) else " ".join(args))
         return self.message(user_id, command, **kwargs)
 
-    def _media_update(self, user_id: int, kind: str, media: dict, caption: str | None, kwargs: dict,
-                      key: str = "message") -> dict:
+    def _media_update(
+        self, user_id: int, kind: str, media: dict, caption: str | None, kwargs: dict, key: str = "message"
+    ) -> dict:
         with self._cond:
             content = dict(media)
             if caption is not None:
@@ -1455,51 +1671,102 @@ class FakeBotAPI:
         with self._lock:
             info = self._register_file("photo", content or _FAKE_CONTENT["photo"])
         sizes = [
-            {"file_id": f"{info['file_id']}-{w}", "file_unique_id": f"{info['file_unique_id']}{w}",
-             "width": w, "height": w * 3 // 4, "file_size": max(1, info["file_size"] * w // 1280)}
+            {
+                "file_id": f"{info['file_id']}-{w}",
+                "file_unique_id": f"{info['file_unique_id']}{w}",
+                "width": w,
+                "height": w * 3 // 4,
+                "file_size": max(1, info["file_size"] * w // 1280),
+            }
             for w in (90, 320)
         ]
-        sizes.append({"file_id": info["file_id"], "file_unique_id": info["file_unique_id"], "width": 1280,
-                      "height": 960, "file_size": info["file_size"]})
+        sizes.append(
+            {
+                "file_id": info["file_id"],
+                "file_unique_id": info["file_unique_id"],
+                "width": 1280,
+                "height": 960,
+                "file_size": info["file_size"],
+            }
+        )
         return self._media_update(user_id, "photo", {"photo": sizes}, caption, kwargs)
 
     def sticker(self, user_id: int, emoji: str = "\U0001f44d", **kwargs: Any) -> dict:
         with self._lock:
             info = self._register_file("sticker", _FAKE_CONTENT["sticker"])
-        st = {"file_id": info["file_id"], "file_unique_id": info["file_unique_id"], "type": "regular",
-              "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": emoji,
-              "set_name": "FakeStickers", "file_size": info["file_size"]}
+        st = {
+            "file_id": info["file_id"],
+            "file_unique_id": info["file_unique_id"],
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+            "set_name": "FakeStickers",
+            "file_size": info["file_size"],
+        }
         return self._media_update(user_id, "sticker", {"sticker": st}, None, kwargs)
 
-    def voice(self, user_id: int, duration: int = 3, *, content: bytes | None = None, caption: str | None = None,
-              **kwargs: Any) -> dict:
+    def voice(
+        self,
+        user_id: int,
+        duration: int = 3,
+        *,
+        content: bytes | None = None,
+        caption: str | None = None,
+        **kwargs: Any,
+    ) -> dict:
         with self._lock:
             info = self._register_file("voice", content or _FAKE_CONTENT["voice"])
-        v = {"file_id": info["file_id"], "file_unique_id": info["file_unique_id"], "duration": duration,
-             "mime_type": "audio/ogg", "file_size": info["file_size"]}
+        v = {
+            "file_id": info["file_id"],
+            "file_unique_id": info["file_unique_id"],
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": info["file_size"],
+        }
         return self._media_update(user_id, "voice", {"voice": v}, caption, kwargs)
 
-    def document(self, user_id: int, file_name: str = "document.pdf", mime_type: str = "application/pdf", *,
-                 content: bytes | None = None, caption: str | None = None, **kwargs: Any) -> dict:
+    def document(
+        self,
+        user_id: int,
+        file_name: str = "document.pdf",
+        mime_type: str = "application/pdf",
+        *,
+        content: bytes | None = None,
+        caption: str | None = None,
+        **kwargs: Any,
+    ) -> dict:
         with self._lock:
             info = self._register_file("document", content or _FAKE_CONTENT["document"], file_name)
-        d = {"file_id": info["file_id"], "file_unique_id": info["file_unique_id"], "file_name": file_name,
-             "mime_type": mime_type, "file_size": info["file_size"]}
+        d = {
+            "file_id": info["file_id"],
+            "file_unique_id": info["file_unique_id"],
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": info["file_size"],
+        }
         return self._media_update(user_id, "document", {"document": d}, caption, kwargs)
 
     def location(self, user_id: int, latitude: float = 25.7617, longitude: float = -80.1918, **kwargs: Any) -> dict:
-        return self._media_update(user_id, "location", {"location": {"latitude": latitude, "longitude": longitude}},
-                                  None, kwargs)
+        return self._media_update(
+            user_id, "location", {"location": {"latitude": latitude, "longitude": longitude}}, None, kwargs
+        )
 
-    def edited_message(self, user_id: int, text: str, message_id: int | None = None, *,
-                       chat_id: int | None = None, **kwargs: Any) -> dict:
+    def edited_message(
+        self, user_id: int, text: str, message_id: int | None = None, *, chat_id: int | None = None, **kwargs: Any
+    ) -> dict:
         """Queues an ``edited_message`` update. ``message_id`` defaults to the user's last
         message in that chat (a new message id if there is none)."""
         with self._cond:
             cid = user_id if chat_id is None else chat_id
             if message_id is None:
-                mids = [m for m in self._chat_order.get(cid, [])
-                        if self._messages[(cid, m)].get("from", {}).get("id") == user_id]
+                mids = [
+                    m
+                    for m in self._chat_order.get(cid, [])
+                    if self._messages[(cid, m)].get("from", {}).get("id") == user_id
+                ]
                 message_id = mids[-1] if mids else None
             original = self._messages.get((cid, message_id)) if message_id is not None else None
             content: dict[str, Any] = {"text": text, "edit_date": self._now()}
@@ -1536,25 +1803,39 @@ class FakeBotAPI:
             cid = user_id if chat_id is None else chat_id
             chat = self._chat_obj(cid)
             if message_id is None:
-                mids = [m for m in self._chat_order.get(cid, [])
-                        if self._messages[(cid, m)].get("from", {}).get("id") == BOT_ID]
+                mids = [
+                    m
+                    for m in self._chat_order.get(cid, [])
+                    if self._messages[(cid, m)].get("from", {}).get("id") == BOT_ID
+                ]
                 message_id = mids[-1] if mids else None
             stored = self._messages.get((cid, message_id)) if message_id is not None else None
             if stored is None:
                 mid = message_id if message_id is not None else self._next_mid(cid)
                 self._bump_mid(cid, mid)
-                stored = self._store({
-                    "message_id": mid, "from": dict(_BOT_SENDER), "chat": chat, "date": self._now(), "text": "...",
-                    "reply_markup": {"inline_keyboard": [[{"text": "...", "callback_data": data}]]},
-                })
+                stored = self._store(
+                    {
+                        "message_id": mid,
+                        "from": dict(_BOT_SENDER),
+                        "chat": chat,
+                        "date": self._now(),
+                        "text": "...",
+                        "reply_markup": {"inline_keyboard": [[{"text": "...", "callback_data": data}]]},
+                    }
+                )
             if stored.get("_deleted"):
                 message = {"chat": chat, "message_id": stored["message_id"], "date": 0}
             else:
                 message = copy.deepcopy(stored)
             cq_id = str(4_000_000_000_000_000 + next(self._callback_seq))
             self._callback_ids.add(cq_id)
-            cq = {"id": cq_id, "from": user, "message": message,
-                  "chat_instance": str(abs(cid) * 7919 % 10**18 + 1), "data": data}
+            cq = {
+                "id": cq_id,
+                "from": user,
+                "message": message,
+                "chat_instance": str(abs(cid) * 7919 % 10**18 + 1),
+                "data": data,
+            }
             return self.add_update({"callback_query": cq})
 
     def group_message(
@@ -1583,9 +1864,17 @@ class FakeBotAPI:
             if ents:
                 content["entities"] = ents
             msg = self._user_message(
-                user_id, content, chat_id=chat_id, language_code=language_code, first_name=first_name,
-                username=username, chat_type="supergroup", message_thread_id=message_thread_id,
-                reply_to_message_id=reply_to, is_forum=is_forum, title=title,
+                user_id,
+                content,
+                chat_id=chat_id,
+                language_code=language_code,
+                first_name=first_name,
+                username=username,
+                chat_type="supergroup",
+                message_thread_id=message_thread_id,
+                reply_to_message_id=reply_to,
+                is_forum=is_forum,
+                title=title,
             )
             return self.add_update({"message": msg})
 
@@ -1612,8 +1901,9 @@ class FakeBotAPI:
             if chat_id < 0:
                 user = self._make_user(user_id or 1000, first_name, username, language_code)
                 if chat_id not in self.groups:
-                    self.add_group(chat_id, is_forum=is_forum, title=title, chat_type=chat_type,
-                                   bot_status=new_status, **rights)
+                    self.add_group(
+                        chat_id, is_forum=is_forum, title=title, chat_type=chat_type, bot_status=new_status, **rights
+                    )
                 else:
                     self._members[(chat_id, BOT_ID)] = {"status": new_status, **rights}
                 self._members.setdefault((chat_id, user["id"]), {"status": "creator"})
@@ -1629,17 +1919,22 @@ class FakeBotAPI:
             entry = {"status": new_status, **rights}
             if chat_id < 0 and new_status == "administrator":
                 entry = dict(self._members[(chat_id, BOT_ID)])
-            update = {"my_chat_member": {
-                "chat": chat, "from": user, "date": self._now(),
-                "old_chat_member": self._member_dict(dict(_BOT_SENDER), {"status": old_status}),
-                "new_chat_member": self._member_dict(dict(_BOT_SENDER), entry),
-            }}
+            update = {
+                "my_chat_member": {
+                    "chat": chat,
+                    "from": user,
+                    "date": self._now(),
+                    "old_chat_member": self._member_dict(dict(_BOT_SENDER), {"status": old_status}),
+                    "new_chat_member": self._member_dict(dict(_BOT_SENDER), entry),
+                }
+            }
             return self.add_update(update)
 
     # ------------------------------------------------------------------ webhook delivery
 
-    def post_update(self, url: str | None, update: dict, secret_token: str | None = None, *,
-                    timeout: float = 10.0) -> int:
+    def post_update(
+        self, url: str | None, update: dict, secret_token: str | None = None, *, timeout: float = 10.0
+    ) -> int:
         """POSTs ``update`` as JSON to ``url`` (None: the URL given to setWebhook, and its
         secret if ``secret_token`` is None) with X-Telegram-Bot-Api-Secret-Token when set.
         Returns the HTTP status. The update is removed from the getUpdates queue (Telegram
@@ -1667,8 +1962,9 @@ class FakeBotAPI:
             with exc:
                 return exc.code
 
-    async def apost_update(self, url: str | None, update: dict, secret_token: str | None = None, *,
-                           timeout: float = 10.0) -> int:
+    async def apost_update(
+        self, url: str | None, update: dict, secret_token: str | None = None, *, timeout: float = 10.0
+    ) -> int:
         """``post_update`` run in a worker thread (safe next to an in-process webhook server)."""
         return await asyncio.to_thread(self.post_update, url, update, secret_token, timeout=timeout)
 
@@ -1690,10 +1986,10 @@ class FakeBotAPI:
     # Each _api_<method>(params, files) runs under the lock and returns the result or raises
     # _ApiError. Methods without an implementation answer True.
 
-    def _api_getMe(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_getMe(self, params: dict, files: dict) -> dict:
         return dict(BOT_USER)
 
-    def _api_logOut(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_logOut(self, params: dict, files: dict) -> bool:
         return True
 
     def _api_close(self, params: dict, files: dict) -> bool:
@@ -1709,10 +2005,13 @@ class FakeBotAPI:
             return kind not in _DEFAULT_ALLOWED_UPDATES_EXCLUDED
         return kind in self._allowed_updates
 
-    def _api_getUpdates(self, params: dict, files: dict) -> list[dict]:  # noqa: N802
+    def _api_getUpdates(self, params: dict, files: dict) -> list[dict]:
         if self.webhook["url"]:
-            raise _ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                 "use deleteWebhook to delete the webhook first")
+            raise _ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         offset = params.get("offset")
         try:
             limit = min(100, max(1, int(params.get("limit") or 100)))
@@ -1739,27 +2038,33 @@ class FakeBotAPI:
             self._cond.wait(remaining)
         return copy.deepcopy(list(self._updates)[:limit])
 
-    def _api_setWebhook(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_setWebhook(self, params: dict, files: dict) -> bool:
         url = params.get("url") or ""
         if url and self.strict and not re.match(r"https?://", url):
             raise _ApiError(400, "Bad Request: bad webhook: invalid URL")
-        self.webhook = {"url": url, "secret_token": params.get("secret_token"),
-                        "allowed_updates": params.get("allowed_updates"),
-                        "max_connections": int(params.get("max_connections") or 40)}
+        self.webhook = {
+            "url": url,
+            "secret_token": params.get("secret_token"),
+            "allowed_updates": params.get("allowed_updates"),
+            "max_connections": int(params.get("max_connections") or 40),
+        }
         self._set_allowed(params.get("allowed_updates"))
         if params.get("drop_pending_updates"):
             self._updates.clear()
         return True
 
-    def _api_deleteWebhook(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_deleteWebhook(self, params: dict, files: dict) -> bool:
         self.webhook = {"url": "", "secret_token": None, "allowed_updates": None}
         if params.get("drop_pending_updates"):
             self._updates.clear()
         return True
 
-    def _api_getWebhookInfo(self, params: dict, files: dict) -> dict:  # noqa: N802
-        info: dict[str, Any] = {"url": self.webhook["url"], "has_custom_certificate": False,
-                                "pending_update_count": len(self._updates)}
+    def _api_getWebhookInfo(self, params: dict, files: dict) -> dict:
+        info: dict[str, Any] = {
+            "url": self.webhook["url"],
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
         if self.webhook["url"]:
             info["max_connections"] = self.webhook.get("max_connections", 40)
             info["ip_address"] = "127.0.0.1"
@@ -1769,7 +2074,7 @@ class FakeBotAPI:
 
     # messages -----------------------------------------------------------
 
-    def _api_sendMessage(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendMessage(self, params: dict, files: dict) -> dict:
         chat = self._resolve_chat(params.get("chat_id"))
         return self._new_bot_message(params, self._text_content(params), chat=chat)
 
@@ -1779,42 +2084,42 @@ class FakeBotAPI:
         content.update(self._text_content(params, "caption", 1024))
         return self._new_bot_message(params, content, chat=chat)
 
-    def _api_sendPhoto(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendPhoto(self, params: dict, files: dict) -> dict:
         return self._send_media("photo", params, files)
 
-    def _api_sendDocument(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendDocument(self, params: dict, files: dict) -> dict:
         return self._send_media("document", params, files)
 
-    def _api_sendVoice(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendVoice(self, params: dict, files: dict) -> dict:
         return self._send_media("voice", params, files)
 
-    def _api_sendAudio(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendAudio(self, params: dict, files: dict) -> dict:
         return self._send_media("audio", params, files)
 
-    def _api_sendVideo(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendVideo(self, params: dict, files: dict) -> dict:
         return self._send_media("video", params, files)
 
-    def _api_sendAnimation(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendAnimation(self, params: dict, files: dict) -> dict:
         return self._send_media("animation", params, files)
 
-    def _api_sendVideoNote(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendVideoNote(self, params: dict, files: dict) -> dict:
         return self._send_media("video_note", params, files)
 
-    def _api_sendSticker(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendSticker(self, params: dict, files: dict) -> dict:
         return self._send_media("sticker", params, files)
 
-    def _api_sendLocation(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendLocation(self, params: dict, files: dict) -> dict:
         loc = {"latitude": float(params.get("latitude", 0)), "longitude": float(params.get("longitude", 0))}
         return self._new_bot_message(params, {"location": loc})
 
-    def _api_sendContact(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendContact(self, params: dict, files: dict) -> dict:
         contact = {k: params[k] for k in ("phone_number", "first_name", "last_name", "vcard") if k in params}
         return self._new_bot_message(params, {"contact": contact})
 
-    def _api_sendDice(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_sendDice(self, params: dict, files: dict) -> dict:
         return self._new_bot_message(params, {"dice": {"emoji": params.get("emoji") or "\U0001f3b2", "value": 4}})
 
-    def _api_sendMediaGroup(self, params: dict, files: dict) -> list[dict]:  # noqa: N802
+    def _api_sendMediaGroup(self, params: dict, files: dict) -> list[dict]:
         chat = self._resolve_chat(params.get("chat_id"))
         media = params.get("media")
         if not isinstance(media, list) or not 2 <= len(media) <= 10:
@@ -1830,7 +2135,7 @@ class FakeBotAPI:
             out.append(self._new_bot_message(params, content, chat=chat))
         return out
 
-    def _api_sendChatAction(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_sendChatAction(self, params: dict, files: dict) -> bool:
         self._resolve_chat(params.get("chat_id"))
         if self.strict and params.get("action") not in _CHAT_ACTIONS:
             raise _ApiError(400, "Bad Request: wrong parameter action in request")
@@ -1859,13 +2164,13 @@ class FakeBotAPI:
             content.update(self._text_content(params, "caption", 1024))
         return self._new_bot_message(params, content, chat=chat)
 
-    def _api_copyMessage(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_copyMessage(self, params: dict, files: dict) -> dict:
         chat = self._resolve_chat(params.get("chat_id"))
         _, src = self._source_message(params, "copy")
         msg = self._copy_one(params, chat, src)
         return {"message_id": msg["message_id"]}
 
-    def _api_copyMessages(self, params: dict, files: dict) -> list[dict]:  # noqa: N802
+    def _api_copyMessages(self, params: dict, files: dict) -> list[dict]:
         chat = self._resolve_chat(params.get("chat_id"))
         out = []
         for mid in params.get("message_ids") or []:
@@ -1876,21 +2181,27 @@ class FakeBotAPI:
     def _forward_one(self, params: dict, chat: dict, src_chat: int, src: dict | None) -> dict:
         if src is not None:
             content = {k: copy.deepcopy(src[k]) for k in _MESSAGE_CONTENT_KEYS if k in src}
-            origin = {"type": "user", "sender_user": copy.deepcopy(src.get("from", _BOT_SENDER)),
-                      "date": src.get("date", self._now())}
+            origin = {
+                "type": "user",
+                "sender_user": copy.deepcopy(src.get("from", _BOT_SENDER)),
+                "date": src.get("date", self._now()),
+            }
         else:
             content = {"text": "(forwarded message)"}
-            origin = {"type": "user", "sender_user": self._known_user(src_chat if src_chat > 0 else BOT_ID),
-                      "date": self._now()}
+            origin = {
+                "type": "user",
+                "sender_user": self._known_user(src_chat if src_chat > 0 else BOT_ID),
+                "date": self._now(),
+            }
         content["forward_origin"] = origin
         return self._new_bot_message(params, content, chat=chat)
 
-    def _api_forwardMessage(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_forwardMessage(self, params: dict, files: dict) -> dict:
         chat = self._resolve_chat(params.get("chat_id"))
         src_chat, src = self._source_message(params, "forward")
         return self._forward_one(params, chat, src_chat, src)
 
-    def _api_forwardMessages(self, params: dict, files: dict) -> list[dict]:  # noqa: N802
+    def _api_forwardMessages(self, params: dict, files: dict) -> list[dict]:
         chat = self._resolve_chat(params.get("chat_id"))
         out = []
         for mid in params.get("message_ids") or []:
@@ -1909,8 +2220,7 @@ class FakeBotAPI:
         stored = self._messages.get((chat["id"], int(mid)))
         if stored is None:
             # not sent through the fake (e.g. before it started): synthesize one
-            stored = self._store({"message_id": int(mid), "from": dict(_BOT_SENDER), "chat": chat,
-                                  "date": self._now()})
+            stored = self._store({"message_id": int(mid), "from": dict(_BOT_SENDER), "chat": chat, "date": self._now()})
             self._bump_mid(chat["id"], int(mid))
             stored = self._messages[(chat["id"], int(mid))]
         if stored.get("_deleted"):
@@ -1919,8 +2229,10 @@ class FakeBotAPI:
             raise _ApiError(400, "Bad Request: message can't be edited")
         return stored
 
-    _NOT_MODIFIED = ("Bad Request: message is not modified: specified new message content and reply markup "
-                     "are exactly the same as a current content and reply markup of the message")
+    _NOT_MODIFIED = (
+        "Bad Request: message is not modified: specified new message content and reply markup "
+        "are exactly the same as a current content and reply markup of the message"
+    )
 
     def _apply_edit(self, stored: dict, changes: dict, params: dict) -> dict:
         markup = params.get("reply_markup")
@@ -1936,34 +2248,35 @@ class FakeBotAPI:
             new["reply_markup"] = markup
         else:
             new.pop("reply_markup", None)  # Telegram drops the keyboard when none is passed
-        if self.strict and all(new.get(k) == stored.get(k) for k in ("text", "caption", "reply_markup",
-                                                                       "entities", "caption_entities")):
+        if self.strict and all(
+            new.get(k) == stored.get(k) for k in ("text", "caption", "reply_markup", "entities", "caption_entities")
+        ):
             raise _ApiError(400, self._NOT_MODIFIED)
         new["edit_date"] = self._now()
         self._messages[(new["chat"]["id"], new["message_id"])] = copy.deepcopy(new)
         return new
 
-    def _api_editMessageText(self, params: dict, files: dict) -> Any:  # noqa: N802
+    def _api_editMessageText(self, params: dict, files: dict) -> Any:
         changes = self._text_content(params)
         stored = self._editable(params)
         if stored is None:
             return True
         return self._apply_edit(stored, changes, params)
 
-    def _api_editMessageCaption(self, params: dict, files: dict) -> Any:  # noqa: N802
+    def _api_editMessageCaption(self, params: dict, files: dict) -> Any:
         changes = self._text_content(params, "caption", 1024) or {"caption": ""}
         stored = self._editable(params)
         if stored is None:
             return True
         return self._apply_edit(stored, changes, params)
 
-    def _api_editMessageReplyMarkup(self, params: dict, files: dict) -> Any:  # noqa: N802
+    def _api_editMessageReplyMarkup(self, params: dict, files: dict) -> Any:
         stored = self._editable(params)
         if stored is None:
             return True
         return self._apply_edit(stored, {}, params)
 
-    def _api_deleteMessage(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_deleteMessage(self, params: dict, files: dict) -> bool:
         chat = self._resolve_chat(params.get("chat_id"))
         key = (chat["id"], int(params.get("message_id") or 0))
         stored = self._messages.get(key)
@@ -1973,7 +2286,7 @@ class FakeBotAPI:
             stored["_deleted"] = True
         return True
 
-    def _api_deleteMessages(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_deleteMessages(self, params: dict, files: dict) -> bool:
         chat = self._resolve_chat(params.get("chat_id"))
         for mid in params.get("message_ids") or []:
             stored = self._messages.get((chat["id"], int(mid)))
@@ -1981,7 +2294,7 @@ class FakeBotAPI:
                 stored["_deleted"] = True
         return True
 
-    def _api_answerCallbackQuery(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_answerCallbackQuery(self, params: dict, files: dict) -> bool:
         cq_id = params.get("callback_query_id")
         if self.strict and cq_id not in self._callback_ids:
             raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
@@ -1996,7 +2309,7 @@ class FakeBotAPI:
         scope = params.get("scope") or {"type": "default"}
         return json.dumps(scope, sort_keys=True), str(params.get("language_code") or "")
 
-    def _api_setMyCommands(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_setMyCommands(self, params: dict, files: dict) -> bool:
         commands = params.get("commands")
         if not isinstance(commands, list):
             raise _ApiError(400, "Bad Request: can't parse commands JSON object")
@@ -2011,31 +2324,43 @@ class FakeBotAPI:
         ]
         return True
 
-    def _api_getMyCommands(self, params: dict, files: dict) -> list[dict]:  # noqa: N802
+    def _api_getMyCommands(self, params: dict, files: dict) -> list[dict]:
         return copy.deepcopy(self.commands.get(self._commands_key(params), []))
 
-    def _api_deleteMyCommands(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_deleteMyCommands(self, params: dict, files: dict) -> bool:
         self.commands.pop(self._commands_key(params), None)
         return True
 
     # chats / members ------------------------------------------------------
 
-    def _api_getChat(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_getChat(self, params: dict, files: dict) -> dict:
         chat = self._resolve_chat(params.get("chat_id"))
         full: dict[str, Any] = dict(chat)
-        full.update({
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-                                    "premium_subscription": False, "gifts_from_channels": False},
-        })
+        full.update(
+            {
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": {
+                    "unlimited_gifts": False,
+                    "limited_gifts": False,
+                    "unique_gifts": False,
+                    "premium_subscription": False,
+                    "gifts_from_channels": False,
+                },
+            }
+        )
         if chat["type"] != "private":
             full["is_forum"] = self._is_forum_chat(chat["id"])
-            full["permissions"] = {"can_send_messages": True, "can_send_photos": True, "can_send_documents": True,
-                                   "can_send_voice_notes": True, "can_manage_topics": False}
+            full["permissions"] = {
+                "can_send_messages": True,
+                "can_send_photos": True,
+                "can_send_documents": True,
+                "can_send_voice_notes": True,
+                "can_manage_topics": False,
+            }
         return full
 
-    def _api_getChatMember(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_getChatMember(self, params: dict, files: dict) -> dict:
         chat = self._resolve_chat(params.get("chat_id"))
         try:
             user_id = int(params.get("user_id"))  # type: ignore[arg-type]
@@ -2043,21 +2368,27 @@ class FakeBotAPI:
             raise _ApiError(400, "Bad Request: invalid user_id specified") from None
         return self._member_obj(chat["id"], user_id)
 
-    def _api_getChatAdministrators(self, params: dict, files: dict) -> list[dict]:  # noqa: N802
+    def _api_getChatAdministrators(self, params: dict, files: dict) -> list[dict]:
         chat = self._resolve_chat(params.get("chat_id"))
         if chat["type"] == "private":
             raise _ApiError(400, "Bad Request: there are no administrators in the private chat")
-        return [self._member_obj(cid, uid) for (cid, uid), e in self._members.items()
-                if cid == chat["id"] and e.get("status") in ("creator", "administrator")]
+        return [
+            self._member_obj(cid, uid)
+            for (cid, uid), e in self._members.items()
+            if cid == chat["id"] and e.get("status") in ("creator", "administrator")
+        ]
 
-    def _api_getChatMemberCount(self, params: dict, files: dict) -> int:  # noqa: N802
+    def _api_getChatMemberCount(self, params: dict, files: dict) -> int:
         chat = self._resolve_chat(params.get("chat_id"))
         if chat["type"] == "private":
             return 2
-        return sum(1 for (cid, _), e in self._members.items()
-                   if cid == chat["id"] and e.get("status") not in ("left", "kicked"))
+        return sum(
+            1
+            for (cid, _), e in self._members.items()
+            if cid == chat["id"] and e.get("status") not in ("left", "kicked")
+        )
 
-    def _api_getFile(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_getFile(self, params: dict, files: dict) -> dict:
         info = self._files.get(str(params.get("file_id")))
         if info is None:
             # photo sizes of injected photos use "<file_id>-<width>"
@@ -2066,7 +2397,8 @@ class FakeBotAPI:
         if info is None:
             raise _ApiError(400, "Bad Request: invalid file_id")
         return {k: info[k] for k in ("file_id", "file_unique_id", "file_size", "file_path")} | {
-            "file_id": params.get("file_id")}
+            "file_id": params.get("file_id")
+        }
 
     # forum topics ---------------------------------------------------------
 
@@ -2079,20 +2411,25 @@ class FakeBotAPI:
     def _can_manage_topics(self, chat_id: int) -> bool:
         entry = self._members.get((chat_id, BOT_ID), {})
         return entry.get("status") == "creator" or (
-            entry.get("status") == "administrator" and entry.get("can_manage_topics", True))
+            entry.get("status") == "administrator" and entry.get("can_manage_topics", True)
+        )
 
     def _topic(self, params: dict) -> tuple[dict, dict]:
         chat = self._forum_chat(params)
         tid = int(params.get("message_thread_id") or 0)
         topic = self.topics.get((chat["id"], tid))
         if topic is None:  # created outside the fake: accept
-            topic = self.topics[(chat["id"], tid)] = {"name": f"Topic {tid}", "icon_color": TOPIC_ICON_COLORS[0],
-                                                      "closed": False, "deleted": False}
+            topic = self.topics[(chat["id"], tid)] = {
+                "name": f"Topic {tid}",
+                "icon_color": TOPIC_ICON_COLORS[0],
+                "closed": False,
+                "deleted": False,
+            }
         if topic.get("deleted"):
             raise _ApiError(400, "Bad Request: TOPIC_ID_INVALID")
         return chat, topic
 
-    def _api_createForumTopic(self, params: dict, files: dict) -> dict:  # noqa: N802
+    def _api_createForumTopic(self, params: dict, files: dict) -> dict:
         chat = self._forum_chat(params)
         if self.strict and not self._can_manage_topics(chat["id"]):
             raise _ApiError(400, "Bad Request: not enough rights to create a topic")
@@ -2107,13 +2444,27 @@ class FakeBotAPI:
         result: dict[str, Any] = {"message_thread_id": tid, **created}
         if params.get("icon_custom_emoji_id"):
             created["icon_custom_emoji_id"] = result["icon_custom_emoji_id"] = params["icon_custom_emoji_id"]
-        self.topics[(chat["id"], tid)] = {**created, "closed": False, "deleted": False,
-                                          "created_by": dict(_BOT_SENDER), "date": self._now()}
-        self._store({"message_id": tid, "from": dict(_BOT_SENDER), "chat": chat, "date": self._now(),
-                     "message_thread_id": tid, "forum_topic_created": created, "is_topic_message": True})
+        self.topics[(chat["id"], tid)] = {
+            **created,
+            "closed": False,
+            "deleted": False,
+            "created_by": dict(_BOT_SENDER),
+            "date": self._now(),
+        }
+        self._store(
+            {
+                "message_id": tid,
+                "from": dict(_BOT_SENDER),
+                "chat": chat,
+                "date": self._now(),
+                "message_thread_id": tid,
+                "forum_topic_created": created,
+                "is_topic_message": True,
+            }
+        )
         return result
 
-    def _api_editForumTopic(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_editForumTopic(self, params: dict, files: dict) -> bool:
         _, topic = self._topic(params)
         changes = {k: params[k] for k in ("name", "icon_custom_emoji_id") if params.get(k) is not None}
         if self.strict and all(topic.get(k) == v for k, v in changes.items()):
@@ -2121,21 +2472,21 @@ class FakeBotAPI:
         topic.update(changes)
         return True
 
-    def _api_closeForumTopic(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_closeForumTopic(self, params: dict, files: dict) -> bool:
         _, topic = self._topic(params)
         if self.strict and topic.get("closed"):
             raise _ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
         topic["closed"] = True
         return True
 
-    def _api_reopenForumTopic(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_reopenForumTopic(self, params: dict, files: dict) -> bool:
         _, topic = self._topic(params)
         if self.strict and not topic.get("closed"):
             raise _ApiError(400, "Bad Request: TOPIC_NOT_MODIFIED")
         topic["closed"] = False
         return True
 
-    def _api_deleteForumTopic(self, params: dict, files: dict) -> bool:  # noqa: N802
+    def _api_deleteForumTopic(self, params: dict, files: dict) -> bool:
         chat, topic = self._topic(params)
         topic["deleted"] = True
         tid = int(params.get("message_thread_id") or 0)

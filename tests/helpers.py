@@ -95,7 +95,15 @@ def write_text(directory: Path, relative: str, text: str) -> Path:
     return path
 
 
-def write_entry(directory: Path, entry_id: str, category: str = "closure", *, filename: str | None = None, stamp: bool = True, **overrides: object) -> Path:
+def write_entry(
+    directory: Path,
+    entry_id: str,
+    category: str = "closure",
+    *,
+    filename: str | None = None,
+    stamp: bool = True,
+    **overrides: object,
+) -> Path:
     """Write a valid entry (with ``overrides``) to ``directory/category/<filename or id>.yaml``."""
     name = filename or f"{entry_id}.yaml"
     return write_text(directory, f"{category}/{name}", entry_yaml(entry_id, category, stamp=stamp, **overrides))
@@ -124,9 +132,27 @@ def write_synonyms(directory: Path, groups: dict[str, list[str]] | None = None) 
 # --- a small realistic knowledge base -------------------------------------------------------
 
 SMALL_SYNONYMS: dict[str, list[str]] = {
-    "parole": ["parole", "parol", "paròl", "parolee", "permiso humanitario", "humanitarian parole", "parole de biden", "biden parole"],
+    "parole": [
+        "parole",
+        "parol",
+        "paròl",
+        "parolee",
+        "permiso humanitario",
+        "humanitarian parole",
+        "parole de biden",
+        "biden parole",
+    ],
     "chnv": ["chnv", "programa chnv", "pwogram chnv"],
-    "work_permit": ["permiso de trabajo", "work permit", "ead", "pèmi travay", "pemi travay", "kat travay", "tarjeta de trabajo", "employment authorization"],
+    "work_permit": [
+        "permiso de trabajo",
+        "work permit",
+        "ead",
+        "pèmi travay",
+        "pemi travay",
+        "kat travay",
+        "tarjeta de trabajo",
+        "employment authorization",
+    ],
     "lawyer": ["abogado", "abogada", "lawyer", "attorney", "avoka", "ayuda legal", "legal help", "èd legal"],
     "scam": ["estafa", "estafador", "fraude", "scam", "scammer", "fraud", "eskwokri", "vòlè"],
     "pay": ["pagar", "pago", "cobrar", "dinero", "plata", "pay", "money", "fee", "peye", "lajan", "kòb"],

@@ -9,11 +9,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-
-from bot.telegram import admin
-from bot.core import report
 from conftest import make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
+
+from bot.core import report
+from bot.telegram import admin
 
 ADMIN = 777001
 USER = 4242
@@ -23,27 +23,40 @@ GROUP = -1009876543210
 async def sent_after(fake: FakeBotAPI, user_id: int, text: str, *, chat_id: int | None = None, **kwargs) -> list:
     mark = fake.mark()
     fake.command(user_id, text, language_code="en", **kwargs)
-    return await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == (chat_id or user_id), since=mark, timeout=10)
+    return await fake.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == (chat_id or user_id), since=mark, timeout=10
+    )
 
 
 async def seed(storage) -> None:
     """Today: es 3 answers, 1 suggestion, 2 escalations; ht 2 answers; en 1 escalation.
     Votes today: es 2 yes 1 no, ht 1 yes. Twenty days ago: 10 more es answers and one no."""
-    for lang, key, times in [("es", "chnv-ended", 3), ("es", "suggest", 1), ("es", "escalate", 2),
-                             ("ht", "work-permit", 2), ("en", "escalate", 1)]:
+    for lang, key, times in [
+        ("es", "chnv-ended", 3),
+        ("es", "suggest", 1),
+        ("es", "escalate", 2),
+        ("ht", "work-permit", 2),
+        ("en", "escalate", 1),
+    ]:
         for _ in range(times):
             await storage.count(lang, key)
-    for lang, entry, helpful in [("es", "chnv-ended", True), ("es", "chnv-ended", True), ("es", "chnv-ended", False),
-                                 ("ht", "work-permit", True)]:
+    for lang, entry, helpful in [
+        ("es", "chnv-ended", True),
+        ("es", "chnv-ended", True),
+        ("es", "chnv-ended", False),
+        ("ht", "work-permit", True),
+    ]:
         await storage.add_feedback(entry, lang, helpful)
     for text in ["mi carro no arranca", "mi carro no arranca hoy", "¿puedo viajar a Canadá?"]:
         await storage.add_unanswered("es", text, None, "escalate")
     await storage.add_unanswered("en", "is my work permit still valid after june", "work-permit", "not_helpful")
     old = (dt.date.fromisoformat(storage.today()) - dt.timedelta(days=20)).isoformat()
     await storage.db.execute_fetchall(
-        "INSERT INTO daily_stats (day, lang, entry_id_or_action, count) VALUES (?, 'es', 'chnv-ended', 10)", (old,))
+        "INSERT INTO daily_stats (day, lang, entry_id_or_action, count) VALUES (?, 'es', 'chnv-ended', 10)", (old,)
+    )
     await storage.db.execute_fetchall(
-        "INSERT INTO feedback (entry_id, lang, day, helpful) VALUES ('work-permit', 'ht', ?, 0)", (old,))
+        "INSERT INTO feedback (entry_id, lang, day, helpful) VALUES ('work-permit', 'ht', ?, 0)", (old,)
+    )
 
 
 @pytest.fixture

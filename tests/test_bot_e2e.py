@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import eventually
-
-from bot.ui import callbacks
-from bot.ui.i18n import _
-from bot.core.knowledge import CATEGORIES
-from bot.telegram.delivery import MAX_RETRIES
-from bot.ui.render import format_day
 from conftest import TEST_KB, TOKEN, RunningBot
 from fakebotapi import Call, FakeBotAPI
+from helpers import eventually
+
+from bot.core.knowledge import CATEGORIES
+from bot.telegram.delivery import MAX_RETRIES
+from bot.ui import callbacks
+from bot.ui.i18n import _
+from bot.ui.render import format_day
 
 USER = 4242
 OTHER = 5151
@@ -46,12 +46,21 @@ def flat(call: Call) -> list[str]:
     return [data for row in buttons(call) for data in row]
 
 
-async def sent_after(fake: FakeBotAPI, inject: Callable[[], Any], *, chat_id: int = USER, count: int = 1,
-                     method: str = "sendMessage", timeout: float = 5.0) -> list[Call]:
+async def sent_after(
+    fake: FakeBotAPI,
+    inject: Callable[[], Any],
+    *,
+    chat_id: int = USER,
+    count: int = 1,
+    method: str = "sendMessage",
+    timeout: float = 5.0,
+) -> list[Call]:
     """Inject an update and wait for ``count`` successful ``method`` calls to ``chat_id``."""
     mark = fake.mark()
     inject()
-    return await fake.wait_for(method, lambda c: c.ok and c.chat_id == chat_id, count=count, since=mark, timeout=timeout)
+    return await fake.wait_for(
+        method, lambda c: c.ok and c.chat_id == chat_id, count=count, since=mark, timeout=timeout
+    )
 
 
 def assert_html(call: Call, screen) -> None:
@@ -70,7 +79,9 @@ MENU = [cb("c", c) for c in CATEGORIES]
 # -- /start, /language, commands -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("code, lang", [("es", "es"), ("es-419", "es"), ("ht", "ht"), ("fr", "ht"), ("en", "en"), ("en-US", "en")])
+@pytest.mark.parametrize(
+    "code, lang", [("es", "es"), ("es-419", "es"), ("ht", "ht"), ("fr", "ht"), ("en", "en"), ("en-US", "en")]
+)
 async def test_start_greets_in_the_telegram_language(bot: RunningBot, code: str, lang: str) -> None:
     [call] = await sent_after(bot.fake, lambda: bot.fake.command(USER, "/start", language_code=code))
     assert call.chat_id == USER
@@ -88,7 +99,11 @@ async def test_start_without_a_known_language_shows_the_picker(bot: RunningBot, 
     [call] = await sent_after(bot.fake, lambda: bot.fake.command(USER, "/start", language_code=code))
     assert_html(call, bot.renderer.language_picker_any())
     assert flat(call) == [cb("l", "es"), cb("l", "ht"), cb("l", "en")]
-    assert [b["text"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row] == ["Español", "Kreyòl ayisyen", "English"]
+    assert [b["text"] for row in call.params["reply_markup"]["inline_keyboard"] for b in row] == [
+        "Español",
+        "Kreyòl ayisyen",
+        "English",
+    ]
     assert (await bot.storage.user(USER)).lang is None
 
 
@@ -160,7 +175,12 @@ async def test_question_gets_the_answer(bot: RunningBot) -> None:
     assert entry.text("es").answer in call.text
     assert format_day(entry.reviewed, "es") == "1 de octubre de 2025"
     assert "1 de octubre de 2025" in call.text
-    assert buttons(call) == [[cb("a", "work-permit")], [cb("y", "chnv-ended"), cb("n", "chnv-ended")], [cb("h", "chnv-ended")], [cb("w", "chnv-ended"), cb("s", "chnv-ended")]]
+    assert buttons(call) == [
+        [cb("a", "work-permit")],
+        [cb("y", "chnv-ended"), cb("n", "chnv-ended")],
+        [cb("h", "chnv-ended")],
+        [cb("w", "chnv-ended"), cb("s", "chnv-ended")],
+    ]
     question_id = fake.chat_history(USER)[0]["message_id"]
     assert call.params["reply_parameters"]["message_id"] == question_id
     assert call.params["link_preview_options"] == {"is_disabled": True}
@@ -168,7 +188,9 @@ async def test_question_gets_the_answer(bot: RunningBot) -> None:
 
 
 async def test_answer_in_english_has_an_english_date(bot: RunningBot) -> None:
-    [call] = await sent_after(bot.fake, lambda: bot.fake.message(USER, "is the parole program over", language_code="es"))
+    [call] = await sent_after(
+        bot.fake, lambda: bot.fake.message(USER, "is the parole program over", language_code="es")
+    )
     assert "October 1, 2025" in call.text
     assert await bot.storage.daily_counts() == {("en", "chnv-ended"): 1}
 
@@ -236,15 +258,27 @@ async def test_browse_categories_then_entries(bot: RunningBot) -> None:
     assert_html(answer, bot.renderer.answer(bot.services.engine.kb.get("chnv-ended"), "en"))
     assert "reply_parameters" not in answer.params  # pressed from a menu: no question to quote
 
-    [back] = await sent_after(fake, lambda: fake.callback_query(USER, cb("m"), message_id=menu.result["message_id"]),
-                              method="editMessageText")
+    [back] = await sent_after(
+        fake, lambda: fake.callback_query(USER, cb("m"), message_id=menu.result["message_id"]), method="editMessageText"
+    )
     assert flat(back) == MENU
     assert len(fake.calls_to("answerCallbackQuery")) == 3
     assert await bot.storage.daily_counts() == {("en", "chnv-ended"): 1}
 
 
-@pytest.mark.parametrize("data", ["1|a|../../etc/passwd", "0|a|chnv-ended", "2|m|", "1|a|chnv-ended|x", "1|zz|", "garbage",
-                                  "1|a|no-such-entry", "1|c|nothing"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "1|a|../../etc/passwd",
+        "0|a|chnv-ended",
+        "2|m|",
+        "1|a|chnv-ended|x",
+        "1|zz|",
+        "garbage",
+        "1|a|no-such-entry",
+        "1|c|nothing",
+    ],
+)
 async def test_tampered_or_stale_button_says_it_expired(bot: RunningBot, data: str) -> None:
     fake = bot.fake
     [call] = await sent_after(fake, lambda: fake.callback_query(USER, data, language_code="en"))
@@ -260,9 +294,15 @@ async def test_tampered_or_stale_button_says_it_expired(bot: RunningBot, data: s
 async def test_feedback_yes_is_stored_without_user_and_removes_the_vote_buttons(bot: RunningBot) -> None:
     fake = bot.fake
     [answer] = await sent_after(fake, lambda: fake.message(USER, "se acabó el parole humanitario?", language_code="es"))
-    [edit] = await sent_after(fake, lambda: fake.callback_query(USER, cb("y", "chnv-ended")), method="editMessageReplyMarkup")
+    [edit] = await sent_after(
+        fake, lambda: fake.callback_query(USER, cb("y", "chnv-ended")), method="editMessageReplyMarkup"
+    )
     assert edit.params["message_id"] == answer.result["message_id"]
-    assert buttons(edit) == [[cb("a", "work-permit")], [cb("h", "chnv-ended")], [cb("w", "chnv-ended"), cb("s", "chnv-ended")]]
+    assert buttons(edit) == [
+        [cb("a", "work-permit")],
+        [cb("h", "chnv-ended")],
+        [cb("w", "chnv-ended"), cb("s", "chnv-ended")],
+    ]
     [ack] = fake.calls_to("answerCallbackQuery")
     assert ack.params["text"] == _("es", "Thank you for your feedback!")
     [(entry_id, lang, day, helpful)] = await bot.storage.feedback()
@@ -289,7 +329,9 @@ async def test_feedback_no_keeps_the_question_and_offers_a_person(bot: RunningBo
 # -- other input -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind, documents", [("sticker", False), ("voice", False), ("location", False), ("photo", True), ("document", True)])
+@pytest.mark.parametrize(
+    "kind, documents", [("sticker", False), ("voice", False), ("location", False), ("photo", True), ("document", True)]
+)
 async def test_non_text_messages_get_a_friendly_reply(bot: RunningBot, kind: str, documents: bool) -> None:
     [call] = await sent_after(bot.fake, lambda: getattr(bot.fake, kind)(USER, language_code="ht"))
     assert_html(call, bot.renderer.only_text("ht", documents=documents))
@@ -312,6 +354,7 @@ async def test_message_over_4096_characters_asks_for_a_shorter_one(bot: RunningB
 
 async def test_groups_get_no_answer_and_the_bot_leaves_them(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     from conftest import make_settings, start_bot, stop_bot
+
     from bot.telegram.app import build_application
     from bot.telegram.services import Services
 
@@ -389,9 +432,13 @@ async def test_errors_are_logged_without_text_or_names(bot: RunningBot, caplog: 
     caplog.set_level("INFO", logger="bot")
     fake.fail_next("sendMessage", status=500, count=MAX_RETRIES + 1)  # retried MAX_RETRIES times, then given up
     mark = fake.mark()
-    update = fake.message(USER, "secreto mi-numero-A123456789", language_code="es", first_name="Zoraida", username="zoraida77")
+    update = fake.message(
+        USER, "secreto mi-numero-A123456789", language_code="es", first_name="Zoraida", username="zoraida77"
+    )
     await fake.wait_for("sendMessage", {"chat_id": USER}, since=mark)
-    handled = lambda: [r for r in caplog.records if r.name == "bot.telegram.handlers" and "NetworkError" in r.getMessage()]  # noqa: E731
+    handled = lambda: [
+        r for r in caplog.records if r.name == "bot.telegram.handlers" and "NetworkError" in r.getMessage()
+    ]  # noqa: E731
     await eventually(handled)
     [record] = handled()
     assert str(update["update_id"]) in record.getMessage()
@@ -418,24 +465,36 @@ async def test_one_users_updates_are_handled_in_order(bot: RunningBot) -> None:
 
 
 def _env(fake: FakeBotAPI, tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "KNOWLEDGE_", "DATABASE_", "ADMIN_", "VOLUNTEER_"))}
-    env.update({
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_BASE_URL": fake.base_url,
-        "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
-        "KNOWLEDGE_DIR": str(TEST_KB),
-        "PYTHONPATH": str(ROOT),
-        "PTB_TIMEDELTA": "true",
-        "PYTHONWARNINGS": "error::ResourceWarning",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "KNOWLEDGE_", "DATABASE_", "ADMIN_", "VOLUNTEER_"))
+    }
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": fake.base_url,
+            "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
+            "KNOWLEDGE_DIR": str(TEST_KB),
+            "PYTHONPATH": str(ROOT),
+            "PTB_TIMEDELTA": "true",
+            "PYTHONWARNINGS": "error::ResourceWarning",
+        }
+    )
     env.update(extra)
     return env
 
 
 async def _bot_process(env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -443,7 +502,9 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(fake_api: FakeBotA
     process = await _bot_process(_env(fake_api, tmp_path))
     try:
         await fake_api.wait_for("getUpdates", timeout=20)
-        [call] = await sent_after(fake_api, lambda: fake_api.command(USER, "/start", language_code="en", first_name="Zoraida"), timeout=10)
+        [call] = await sent_after(
+            fake_api, lambda: fake_api.command(USER, "/start", language_code="en", first_name="Zoraida"), timeout=10
+        )
         assert call.params["parse_mode"] == "HTML" and flat(call) == MENU
         process.send_signal(signal.SIGTERM)
         stdout, stderr = await asyncio.wait_for(process.communicate(), 15)
@@ -462,13 +523,18 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(fake_api: FakeBotA
     db.close()
 
 
-@pytest.mark.parametrize("extra, variable", [
-    ({"ADMIN_USER_IDS": "12,abc"}, "ADMIN_USER_IDS"),
-    ({"VOLUNTEER_CHAT_ID": "volunteers"}, "VOLUNTEER_CHAT_ID"),
-    ({"TELEGRAM_BASE_URL": "api.telegram.org/bot"}, "TELEGRAM_BASE_URL"),
-    ({"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN"),
-])
-async def test_run_refuses_bad_settings_with_one_line(fake_api: FakeBotAPI, tmp_path: Path, extra: dict, variable: str) -> None:
+@pytest.mark.parametrize(
+    "extra, variable",
+    [
+        ({"ADMIN_USER_IDS": "12,abc"}, "ADMIN_USER_IDS"),
+        ({"VOLUNTEER_CHAT_ID": "volunteers"}, "VOLUNTEER_CHAT_ID"),
+        ({"TELEGRAM_BASE_URL": "api.telegram.org/bot"}, "TELEGRAM_BASE_URL"),
+        ({"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN"),
+    ],
+)
+async def test_run_refuses_bad_settings_with_one_line(
+    fake_api: FakeBotAPI, tmp_path: Path, extra: dict, variable: str
+) -> None:
     process = await _bot_process(_env(fake_api, tmp_path, **extra))
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     lines = stderr.decode().strip().splitlines()
@@ -481,7 +547,10 @@ async def test_run_refuses_an_invalid_knowledge_base(fake_api: FakeBotAPI, tmp_p
     broken = tmp_path / "knowledge"
     shutil.copytree(TEST_KB, broken)
     path = broken / "closure" / "chnv-ended.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("related:\n- work-permit", "related:\n- no-such-entry"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("related:\n- work-permit", "related:\n- no-such-entry"),
+        encoding="utf-8",
+    )
     process = await _bot_process(_env(fake_api, tmp_path, KNOWLEDGE_DIR=str(broken)))
     stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     log = stderr.decode()

@@ -52,8 +52,19 @@ def test_longest_id_that_fits() -> None:
 
 @pytest.mark.parametrize(
     ("action", "arg"),
-    [("z", "x"), ("a", ""), ("a", "Chnv-Ended"), ("a", "chnv ended"), ("a", "-chnv"), ("c", "other"), ("l", "fr"),
-     ("m", "x"), ("k", "maybe"), ("a", "chnv-ended\n"), ("a", "a|b")],
+    [
+        ("z", "x"),
+        ("a", ""),
+        ("a", "Chnv-Ended"),
+        ("a", "chnv ended"),
+        ("a", "-chnv"),
+        ("c", "other"),
+        ("l", "fr"),
+        ("m", "x"),
+        ("k", "maybe"),
+        ("a", "chnv-ended\n"),
+        ("a", "a|b"),
+    ],
 )
 def test_encode_refuses_invalid_payloads(action: str, arg: str) -> None:
     with pytest.raises(ValueError):

@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from helpers import PYTHON, ROOT, SMALL_KB, subprocess_env, write_small_kb, write_text
 
 FIELDS = ["text", "lang", "action", "topic", "score", "suggestions", "answer"]
@@ -21,7 +20,13 @@ def kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def bot(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PYTHON, "-m", "bot", *args],
-        cwd=ROOT, env=env or subprocess_env(), input=stdin, capture_output=True, text=True, encoding="utf-8", timeout=60,
+        cwd=ROOT,
+        env=env or subprocess_env(),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
     )
 
 
@@ -45,7 +50,15 @@ def test_ask_json_forced_language_and_escalation(kb_dir: Path) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert list(data) == FIELDS
-    assert data == {"text": "mi carro no arranca", "lang": "ht", "action": "escalate", "topic": None, "score": 0.0, "suggestions": [], "answer": None}
+    assert data == {
+        "text": "mi carro no arranca",
+        "lang": "ht",
+        "action": "escalate",
+        "topic": None,
+        "score": 0.0,
+        "suggestions": [],
+        "answer": None,
+    }
 
 
 def test_ask_jsonl_answers_every_line_in_order(kb_dir: Path) -> None:
@@ -57,7 +70,12 @@ def test_ask_jsonl_answers_every_line_in_order(kb_dir: Path) -> None:
         {"text": "😀"},
         {"text": "me piden plata por whatsapp para arreglar el caso", "lang": "es"},
     ]
-    stdin = "\n".join(json.dumps(q, ensure_ascii=False) for q in questions[:3]) + "\n\n" + "\n".join(json.dumps(q) for q in questions[3:]) + "\n"
+    stdin = (
+        "\n".join(json.dumps(q, ensure_ascii=False) for q in questions[:3])
+        + "\n\n"
+        + "\n".join(json.dumps(q) for q in questions[3:])
+        + "\n"
+    )
     done = bot("ask", "--knowledge", str(kb_dir), "--jsonl", stdin=stdin)
     assert done.returncode == 0, done.stderr
     out = [json.loads(line) for line in done.stdout.splitlines()]

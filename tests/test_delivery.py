@@ -20,21 +20,28 @@ def caused(error: Exception, cause: BaseException) -> Exception:
 REQUEST = httpx.Request("POST", "http://127.0.0.1/bot1:x/sendMessage")
 
 
-@pytest.mark.parametrize(("error", "endpoint", "expected"), [
-    (NetworkError("Internal Server Error (500)"), "sendMessage", True),  # Telegram answered 5xx
-    (NetworkError("Bad Gateway"), "sendMessage", True),
-    (caused(NetworkError("httpx.ConnectError: refused"), httpx.ConnectError("refused", request=REQUEST)), "sendMessage", True),
-    (caused(TimedOut("Pool timeout"), httpx.PoolTimeout("pool")), "sendMessage", True),  # never sent
-    (caused(TimedOut(), httpx.ConnectTimeout("connect")), "copyMessage", True),
-    (caused(TimedOut(), httpx.ReadTimeout("read")), "sendMessage", False),  # may have been delivered
-    (caused(TimedOut(), httpx.WriteTimeout("write")), "copyMessage", False),
-    (caused(NetworkError("httpx.ReadError: reset"), httpx.ReadError("reset")), "sendMessage", False),
-    (caused(TimedOut(), httpx.ReadTimeout("read")), "getMe", True),  # idempotent
-    (caused(TimedOut(), httpx.ReadTimeout("read")), "setMyCommands", True),
-    (BadRequest("Bad Request: chat not found"), "sendMessage", False),
-    (Forbidden("Forbidden: bot was blocked by the user"), "sendMessage", False),
-    (ValueError("x"), "sendMessage", False),
-])
+@pytest.mark.parametrize(
+    ("error", "endpoint", "expected"),
+    [
+        (NetworkError("Internal Server Error (500)"), "sendMessage", True),  # Telegram answered 5xx
+        (NetworkError("Bad Gateway"), "sendMessage", True),
+        (
+            caused(NetworkError("httpx.ConnectError: refused"), httpx.ConnectError("refused", request=REQUEST)),
+            "sendMessage",
+            True,
+        ),
+        (caused(TimedOut("Pool timeout"), httpx.PoolTimeout("pool")), "sendMessage", True),  # never sent
+        (caused(TimedOut(), httpx.ConnectTimeout("connect")), "copyMessage", True),
+        (caused(TimedOut(), httpx.ReadTimeout("read")), "sendMessage", False),  # may have been delivered
+        (caused(TimedOut(), httpx.WriteTimeout("write")), "copyMessage", False),
+        (caused(NetworkError("httpx.ReadError: reset"), httpx.ReadError("reset")), "sendMessage", False),
+        (caused(TimedOut(), httpx.ReadTimeout("read")), "getMe", True),  # idempotent
+        (caused(TimedOut(), httpx.ReadTimeout("read")), "setMyCommands", True),
+        (BadRequest("Bad Request: chat not found"), "sendMessage", False),
+        (Forbidden("Forbidden: bot was blocked by the user"), "sendMessage", False),
+        (ValueError("x"), "sendMessage", False),
+    ],
+)
 def test_what_is_retried(error: Exception, endpoint: str, expected: bool) -> None:
     assert retryable(error, endpoint) is expected
 

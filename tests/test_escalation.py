@@ -7,19 +7,28 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import TEST_KB
 
 from bot.core import domain, escalation, knowledge
 from bot.core.conversation import Engine
 from bot.core.domain import Ticket, UrgentWords, parse_urgent_words
 from bot.core.escalation import (
-    Desk, RecentQuestions, RelayPlan, format_wait, is_internal,
-    plan_user_message, queue_order, retry_delay, topic_link, topic_name, window_stats,
+    Desk,
+    RecentQuestions,
+    RelayPlan,
+    format_wait,
+    is_internal,
+    plan_user_message,
+    queue_order,
+    retry_delay,
+    topic_link,
+    topic_name,
+    window_stats,
 )
 from bot.store.storage import Storage
 from bot.telegram.services import open_ticket
-from conftest import TEST_KB
 
-NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,11 +46,14 @@ def ticket(number: int, *, urgent: bool = False, minutes_ago: int = 0, **fields:
 # -- names, links, times ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number, lang, urgent, name", [
-    (1, "es", False, "#1 · ES"),
-    (12, "ht", True, "#12 · HT · ⚠️ URGENT"),
-    (305, "en", False, "#305 · EN"),
-])
+@pytest.mark.parametrize(
+    "number, lang, urgent, name",
+    [
+        (1, "es", False, "#1 · ES"),
+        (12, "ht", True, "#12 · HT · ⚠️ URGENT"),
+        (305, "en", False, "#305 · EN"),
+    ],
+)
 def test_topic_name_has_number_language_and_urgency_only(number: int, lang: str, urgent: bool, name: str) -> None:
     assert topic_name(number, lang, urgent) == name
     assert escalation.icon_color(urgent) == (16478047 if urgent else 7322096)
@@ -54,8 +66,18 @@ def test_topic_link_only_for_supergroups() -> None:
     assert topic_link(None, 41) is None
 
 
-@pytest.mark.parametrize("seconds, text", [(-5, "0 s"), (45, "45 s"), (60, "1 min"), (719, "11 min"), (3600, "1 h 00 min"),
-                                           (7505, "2 h 05 min"), (86400 * 3 + 3600 * 4 + 59, "3 d 4 h")])
+@pytest.mark.parametrize(
+    "seconds, text",
+    [
+        (-5, "0 s"),
+        (45, "45 s"),
+        (60, "1 min"),
+        (719, "11 min"),
+        (3600, "1 h 00 min"),
+        (7505, "2 h 05 min"),
+        (86400 * 3 + 3600 * 4 + 59, "3 d 4 h"),
+    ],
+)
 def test_format_wait(seconds: float, text: str) -> None:
     assert format_wait(seconds) == text
 
@@ -70,7 +92,9 @@ def test_retry_delay_doubles_up_to_the_cap() -> None:
 
 
 def test_urgent_words_match_whole_folded_phrases_in_any_language() -> None:
-    words, problems = parse_urgent_words("es:\n  - ICE está en mi casa\n  - detenido\nht:\n  - yo arete m\nen:\n  - deportation order\n")
+    words, problems = parse_urgent_words(
+        "es:\n  - ICE está en mi casa\n  - detenido\nht:\n  - yo arete m\nen:\n  - deportation order\n"
+    )
     assert problems == []
     assert words.match("¡¡ICE ESTA en mi casa!!") == "ice esta en mi casa"
     assert words.match("My brother got a DEPORTATION order") == "deportation order"
@@ -81,15 +105,18 @@ def test_urgent_words_match_whole_folded_phrases_in_any_language() -> None:
     assert words.match("") is None and UrgentWords().match("detenido") is None
 
 
-@pytest.mark.parametrize("text, message, level", [
-    ("es: detenido\n", 'the "es" part must be a list', "error"),
-    ("fr:\n  - arrete\n", 'unknown language "fr"', "error"),
-    ("es:\n  - detenido\n  - Detenido\nht:\n  - arete m\nen:\n  - jail\n", "listed twice", "warning"),
-    ("es:\n  - detenido\n", 'no "ht:" list', "warning"),
-    ("es:\n  - '!!!'\nht: [a]\nen: [b]\n", "every item must be a word", "error"),
-    ("- detenido\n", "must have es:, ht: and en:", "error"),
-    ("", "the file is empty", "error"),
-])
+@pytest.mark.parametrize(
+    "text, message, level",
+    [
+        ("es: detenido\n", 'the "es" part must be a list', "error"),
+        ("fr:\n  - arrete\n", 'unknown language "fr"', "error"),
+        ("es:\n  - detenido\n  - Detenido\nht:\n  - arete m\nen:\n  - jail\n", "listed twice", "warning"),
+        ("es:\n  - detenido\n", 'no "ht:" list', "warning"),
+        ("es:\n  - '!!!'\nht: [a]\nen: [b]\n", "every item must be a word", "error"),
+        ("- detenido\n", "must have es:, ht: and en:", "error"),
+        ("", "the file is empty", "error"),
+    ],
+)
 def test_urgent_words_problems(text: str, message: str, level: str) -> None:
     words, problems = parse_urgent_words(text, "urgent-words.yaml")
     assert any(message in p.message and p.level == level for p in problems), problems
@@ -111,7 +138,9 @@ def test_the_real_urgent_words_are_valid_and_the_knowledge_loader_checks_them(tm
     (copy / "urgent-words.yaml").write_text("es: detenido\n", encoding="utf-8")
     result = knowledge.load(copy)
     assert result.kb is None
-    assert [str(p) for p in result.errors] == [f'{copy / "urgent-words.yaml"}:1: the "es" part must be a list of words or phrases (- ...)']
+    assert [str(p) for p in result.errors] == [
+        f'{copy / "urgent-words.yaml"}:1: the "es" part must be a list of words or phrases (- ...)'
+    ]
 
 
 def test_a_missing_urgent_words_file_is_no_problem(tmp_path: Path) -> None:
@@ -140,26 +169,57 @@ def test_best_guesses_put_the_entry_first(engine: Engine) -> None:
 # -- what is relayed, and how -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kwargs, plan", [
-    ({"text": "hola", "caption": None, "document_like": False, "share": False}, RelayPlan("text", "hola")),
-    ({"text": "mi A# 123456789", "caption": None, "document_like": False, "share": False},
-     RelayPlan("text", "mi [A-number]", masked=("a_number",))),
-    ({"text": "mi A# 123456789", "caption": None, "document_like": False, "share": True}, RelayPlan("copy")),
-    ({"text": None, "caption": "mi carta", "document_like": True, "share": False}, RelayPlan("warn")),
-    ({"text": None, "caption": "mi carta", "document_like": True, "share": False, "confirmed": True}, RelayPlan("copy")),
-    ({"text": None, "caption": "llamen al 305-555-0199", "document_like": True, "share": False, "confirmed": True},
-     RelayPlan("copy", caption="llamen al [phone]", masked=("phone",))),
-    ({"text": None, "caption": "llamen al 305-555-0199", "document_like": False, "share": True}, RelayPlan("copy")),
-    ({"text": None, "caption": None, "document_like": False, "share": False}, RelayPlan("copy")),  # voice, sticker ...
-])
+@pytest.mark.parametrize(
+    "kwargs, plan",
+    [
+        ({"text": "hola", "caption": None, "document_like": False, "share": False}, RelayPlan("text", "hola")),
+        (
+            {"text": "mi A# 123456789", "caption": None, "document_like": False, "share": False},
+            RelayPlan("text", "mi [A-number]", masked=("a_number",)),
+        ),
+        ({"text": "mi A# 123456789", "caption": None, "document_like": False, "share": True}, RelayPlan("copy")),
+        ({"text": None, "caption": "mi carta", "document_like": True, "share": False}, RelayPlan("warn")),
+        (
+            {"text": None, "caption": "mi carta", "document_like": True, "share": False, "confirmed": True},
+            RelayPlan("copy"),
+        ),
+        (
+            {
+                "text": None,
+                "caption": "llamen al 305-555-0199",
+                "document_like": True,
+                "share": False,
+                "confirmed": True,
+            },
+            RelayPlan("copy", caption="llamen al [phone]", masked=("phone",)),
+        ),
+        ({"text": None, "caption": "llamen al 305-555-0199", "document_like": False, "share": True}, RelayPlan("copy")),
+        (
+            {"text": None, "caption": None, "document_like": False, "share": False},
+            RelayPlan("copy"),
+        ),  # voice, sticker ...
+    ],
+)
 def test_plan_user_message(kwargs: dict, plan: RelayPlan) -> None:
     assert plan_user_message(**kwargs) == plan
 
 
-@pytest.mark.parametrize("text, internal", [
-    ("!nota", True), ("  ! ojo", True), ("/note llamar mañana", True), ("/note@parole_help_bot x", True), ("/NOTE", True),
-    ("hola", False), ("/notes", False), ("¡hola!", False), ("", False), (None, False), ("email me at a!b", False),
-])
+@pytest.mark.parametrize(
+    "text, internal",
+    [
+        ("!nota", True),
+        ("  ! ojo", True),
+        ("/note llamar mañana", True),
+        ("/note@parole_help_bot x", True),
+        ("/NOTE", True),
+        ("hola", False),
+        ("/notes", False),
+        ("¡hola!", False),
+        ("", False),
+        (None, False),
+        ("email me at a!b", False),
+    ],
+)
 def test_internal_volunteer_messages(text: str | None, internal: bool) -> None:
     assert is_internal(text) is internal
 
@@ -182,7 +242,12 @@ def test_recent_questions_are_redacted_bounded_and_expire() -> None:
 
 
 def test_queue_order_urgent_first_then_oldest() -> None:
-    tickets = [ticket(1, minutes_ago=50), ticket(2, urgent=True, minutes_ago=5), ticket(3, minutes_ago=90), ticket(4, urgent=True, minutes_ago=10)]
+    tickets = [
+        ticket(1, minutes_ago=50),
+        ticket(2, urgent=True, minutes_ago=5),
+        ticket(3, minutes_ago=90),
+        ticket(4, urgent=True, minutes_ago=10),
+    ]
     assert [t.id for t in queue_order(tickets)] == [4, 2, 3, 1]
 
 
@@ -198,7 +263,13 @@ def test_window_stats_count_and_median() -> None:
     week = window_stats(rows, NOW, 7)
     assert (week.opened, week.closed, week.median_first_reply, week.helped, week.not_helped) == (3, 1, 2 * 3600, 1, 0)
     month = window_stats(rows, NOW, 30)
-    assert (month.opened, month.closed, month.median_first_reply, month.helped, month.not_helped) == (4, 2, 3 * 3600, 1, 1)
+    assert (month.opened, month.closed, month.median_first_reply, month.helped, month.not_helped) == (
+        4,
+        2,
+        3 * 3600,
+        1,
+        1,
+    )
     assert window_stats([], NOW, 7).median_first_reply is None
 
 
@@ -240,7 +311,9 @@ async def test_one_open_ticket_per_user_and_its_first_deliveries(store: Storage,
 
 async def test_close_is_idempotent_and_queues_its_notes(store: Storage) -> None:
     opened = await store.create_ticket(7, "es", False, NOW, [])
-    assert await store.close_ticket(opened.id, NOW, [("group", {"kind": "note", "html": "x"}), ("user", {"kind": "screen"})])
+    assert await store.close_ticket(
+        opened.id, NOW, [("group", {"kind": "note", "html": "x"}), ("user", {"kind": "screen"})]
+    )
     assert not await store.close_ticket(opened.id, NOW, [("group", {"kind": "note", "html": "y"})])
     assert [i.payload["html"] for i in await store.outbox(opened.id, "group")] == ["x"]
     closed = await store.ticket(opened.id)
@@ -292,8 +365,15 @@ def test_volunteer_settings() -> None:
         Settings.from_env({"VOLUNTEER_REPLY_HOURS": "0"})
 
 
-@pytest.mark.parametrize("hours, text", [(1, "usually within an hour"), (6, "usually within 6 hours"), (24, "usually within a day"),
-                                         (36, "usually within 2 days")])
+@pytest.mark.parametrize(
+    "hours, text",
+    [
+        (1, "usually within an hour"),
+        (6, "usually within 6 hours"),
+        (24, "usually within a day"),
+        (36, "usually within 2 days"),
+    ],
+)
 def test_reply_estimate(engine: Engine, hours: int, text: str) -> None:
     from bot.ui.render import Renderer
 
@@ -304,8 +384,13 @@ def test_header_escapes_what_the_person_wrote_and_shows_guesses(engine: Engine) 
     from bot.ui.render import Renderer
 
     header = Renderer(engine.kb).ticket_header(
-        "en", name="#3 · ES", user_lang="es", waited="12 min", questions=["<b>hola</b> & [A-number]"],
-        guesses=[("find-lawyer", 61.5), ("no-such-entry", 50.0)], entry_id="ice-detention",
+        "en",
+        name="#3 · ES",
+        user_lang="es",
+        waited="12 min",
+        questions=["<b>hola</b> & [A-number]"],
+        guesses=[("find-lawyer", 61.5), ("no-such-entry", 50.0)],
+        entry_id="ice-detention",
     )
     assert "&lt;b&gt;hola&lt;/b&gt; &amp; [A-number]" in header.html and "<b>hola</b>" not in header.html
     assert header.html.startswith("<b>#3 · ES</b>") and "waiting 12 min" in header.html

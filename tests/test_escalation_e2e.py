@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import eventually
-
-from bot.ui import callbacks
-from bot.ui.i18n import _
-from bot.telegram.app import build_application
-from bot.telegram.services import Services
 from conftest import TOKEN, RunningBot, make_settings, start_bot, stop_bot
 from fakebotapi import Call, FakeBotAPI
+from helpers import eventually
+
+from bot.telegram.app import build_application
+from bot.telegram.services import Services
+from bot.ui import callbacks
+from bot.ui.i18n import _
 
 USER = 4242
 OTHER = 5151
@@ -93,16 +93,27 @@ async def desk(fake_api: FakeBotAPI, launch: Launcher) -> RunningBot:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-async def sent(fake: FakeBotAPI, inject: Callable[[], Any], method: str = "sendMessage", *, chat_id: int = USER,
-               count: int = 1, timeout: float = 5.0, where: Callable[[Call], bool] = lambda c: True) -> list[Call]:
+async def sent(
+    fake: FakeBotAPI,
+    inject: Callable[[], Any],
+    method: str = "sendMessage",
+    *,
+    chat_id: int = USER,
+    count: int = 1,
+    timeout: float = 5.0,
+    where: Callable[[Call], bool] = lambda c: True,
+) -> list[Call]:
     """Inject an update; wait for ``count`` successful ``method`` calls to ``chat_id``."""
     mark = fake.mark()
     inject()
-    return await fake.wait_for(method, lambda c: c.ok and c.chat_id == chat_id and where(c), count=count, since=mark, timeout=timeout)
+    return await fake.wait_for(
+        method, lambda c: c.ok and c.chat_id == chat_id and where(c), count=count, since=mark, timeout=timeout
+    )
 
 
-async def escalate(bot: RunningBot, user: int = USER, *, question: str | None = UNKNOWN, lang: str = "es",
-                   topic: bool = True) -> Call:
+async def escalate(
+    bot: RunningBot, user: int = USER, *, question: str | None = UNKNOWN, lang: str = "es", topic: bool = True
+) -> Call:
     """Ask ``question`` (if any), /human, agree; return the group's header call."""
     fake = bot.fake
     if question:
@@ -113,7 +124,9 @@ async def escalate(bot: RunningBot, user: int = USER, *, question: str | None = 
     fake.callback_query(user, cb("k", "yes"), message_id=consent.result["message_id"], language_code=lang)
     [opened] = await fake.wait_for("editMessageText", lambda c: c.ok and c.chat_id == user, since=mark)
     assert cb("x") in flat(opened)
-    [header] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text.startswith("<b>#"), since=mark)
+    [header] = await fake.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text.startswith("<b>#"), since=mark
+    )
     return header
 
 
@@ -139,7 +152,12 @@ async def test_round_trip_text_and_photo_both_ways(desk: RunningBot) -> None:
 
     async def stored() -> bool:
         ticket = await ticket_of(desk)
-        return (ticket.status, ticket.topic_id, ticket.header_message_id, ticket.lang) == ("open", topic, header.result["message_id"], "es")
+        return (ticket.status, ticket.topic_id, ticket.header_message_id, ticket.lang) == (
+            "open",
+            topic,
+            header.result["message_id"],
+            "es",
+        )
 
     await eventually(stored)
 
@@ -150,8 +168,14 @@ async def test_round_trip_text_and_photo_both_ways(desk: RunningBot) -> None:
 
     # volunteer -> user, copied (as the bot: no volunteer name)
     mark = fake.mark()
-    reply = fake.group_message(VOLUNTEERS, VOLUNTEER, "Hola, soy voluntaria. ¿Tienes cita en corte?", message_thread_id=topic,
-                               first_name="Marta", username="marta_v")
+    reply = fake.group_message(
+        VOLUNTEERS,
+        VOLUNTEER,
+        "Hola, soy voluntaria. ¿Tienes cita en corte?",
+        message_thread_id=topic,
+        first_name="Marta",
+        username="marta_v",
+    )
     [copied] = await fake.wait_for("copyMessage", lambda c: c.ok and c.chat_id == USER, since=mark)
     assert copied.params["from_chat_id"] == VOLUNTEERS and copied.params["message_id"] == reply["message"]["message_id"]
     delivered = fake.get_message(USER, copied.result["message_id"])
@@ -163,15 +187,23 @@ async def test_round_trip_text_and_photo_both_ways(desk: RunningBot) -> None:
     [warning] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER and cb("p", "yes") in flat(c))
     assert warning.params["reply_parameters"]["message_id"] == photo["message"]["message_id"]
     assert not [c for c in fake.calls_to("copyMessage") if c.chat_id == VOLUNTEERS]
-    [photo_copy] = await sent(fake, lambda: fake.callback_query(USER, cb("p", "yes"), message_id=warning.result["message_id"]),
-                              "copyMessage", chat_id=VOLUNTEERS)
-    assert photo_copy.params["from_chat_id"] == USER and photo_copy.params["message_id"] == photo["message"]["message_id"]
+    [photo_copy] = await sent(
+        fake,
+        lambda: fake.callback_query(USER, cb("p", "yes"), message_id=warning.result["message_id"]),
+        "copyMessage",
+        chat_id=VOLUNTEERS,
+    )
+    assert (
+        photo_copy.params["from_chat_id"] == USER and photo_copy.params["message_id"] == photo["message"]["message_id"]
+    )
     assert photo_copy.params["message_thread_id"] == topic
     assert "photo" in fake.get_message(VOLUNTEERS, photo_copy.result["message_id"])
 
     # a photo from the volunteer reaches the user
     mark = fake.mark()
-    fake.photo(VOLUNTEER, caption="Mira este ejemplo", chat_id=VOLUNTEERS, chat_type="supergroup", message_thread_id=topic)
+    fake.photo(
+        VOLUNTEER, caption="Mira este ejemplo", chat_id=VOLUNTEERS, chat_type="supergroup", message_thread_id=topic
+    )
     [back] = await fake.wait_for("copyMessage", lambda c: c.ok and c.chat_id == USER, since=mark)
     assert "photo" in fake.get_message(USER, back.result["message_id"])
 
@@ -194,7 +226,11 @@ async def test_follow_ups_go_to_the_same_topic_and_the_bot_stays_quiet(desk: Run
         assert relayed.params["message_thread_id"] == topic and relayed.text == text
     assert len(fake.calls_to("createForumTopic")) == 1
     # the bot did not answer any of them on its own
-    answers = [c for c in fake.calls_to("sendMessage") if c.chat_id == USER and "chnv-ended" in str(c.params.get("reply_markup"))]
+    answers = [
+        c
+        for c in fake.calls_to("sendMessage")
+        if c.chat_id == USER and "chnv-ended" in str(c.params.get("reply_markup"))
+    ]
     assert answers == []
     # its commands still work
     [topics] = await sent(fake, lambda: fake.command(USER, "/topics"))
@@ -219,8 +255,11 @@ async def test_internal_notes_stay_in_the_group(desk: RunningBot) -> None:
 async def test_close_thanks_the_user_and_asks_if_it_helped(desk: RunningBot) -> None:
     fake = desk.fake
     topic = topic_of(await escalate(desk))
-    await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "Te recomiendo un abogado", message_thread_id=topic),
-               "copyMessage")
+    await sent(
+        fake,
+        lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "Te recomiendo un abogado", message_thread_id=topic),
+        "copyMessage",
+    )
     [thanks] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", message_thread_id=topic))
     assert thanks.text == desk.renderer.ticket_closed("es").html
     assert flat(thanks) == [cb("r", "yes"), cb("r", "no")]
@@ -239,8 +278,11 @@ async def test_close_thanks_the_user_and_asks_if_it_helped(desk: RunningBot) -> 
     assert cb("y", "chnv-ended") in flat(answer)
     assert not [c for c in fake.calls_to("sendMessage", since=mark) if c.chat_id == VOLUNTEERS]
     # a volunteer writing in the closed topic is told nothing was sent
-    [note] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "¿sigues ahí?", message_thread_id=topic),
-                        chat_id=VOLUNTEERS)
+    [note] = await sent(
+        fake,
+        lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "¿sigues ahí?", message_thread_id=topic),
+        chat_id=VOLUNTEERS,
+    )
     assert note.text == desk.renderer.desk_note("en", "is_closed").html
 
 
@@ -257,15 +299,23 @@ async def test_kb_sends_the_answer_in_the_users_language(desk: RunningBot) -> No
     fake = desk.fake
     topic = topic_of(await escalate(desk, lang="ht", question="kapital Mongoli se kisa"))
     entry = desk.services.engine.kb.get("find-lawyer")
-    [answer] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/kb find-lawyer", message_thread_id=topic))
+    [answer] = await sent(
+        fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/kb find-lawyer", message_thread_id=topic)
+    )
     assert answer.text == desk.renderer.answer(entry, "ht").html
-    [note] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and "find-lawyer" in c.text and c.params.get("reply_parameters"))
+    [note] = await fake.wait_for(
+        "sendMessage",
+        lambda c: c.ok and c.chat_id == VOLUNTEERS and "find-lawyer" in c.text and c.params.get("reply_parameters"),
+    )
     assert note.params["message_thread_id"] == topic
     assert (await ticket_of(desk)).first_reply_at is not None
     # an unknown id gets the closest ones, and nothing goes to the user
     mark = fake.mark()
-    [unknown] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/kb find-lawyers", message_thread_id=topic),
-                           chat_id=VOLUNTEERS)
+    [unknown] = await sent(
+        fake,
+        lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/kb find-lawyers", message_thread_id=topic),
+        chat_id=VOLUNTEERS,
+    )
     assert "find-lawyer" in unknown.text
     assert not fake.sent_messages(USER, since=mark)
     # /lang switches the person's language and the topic's name
@@ -274,7 +324,9 @@ async def test_kb_sends_the_answer_in_the_users_language(desk: RunningBot) -> No
     [renamed] = await fake.wait_for("editForumTopic", since=mark)
     assert renamed.params["name"] == "#1 · ES"
     await eventually(lambda: _lang_is(desk, "es"))
-    [answer] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/kb find-lawyer", message_thread_id=topic))
+    [answer] = await sent(
+        fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/kb find-lawyer", message_thread_id=topic)
+    )
     assert answer.text == desk.renderer.answer(entry, "es").html
 
 
@@ -286,16 +338,26 @@ async def test_queue_and_stats(desk: RunningBot) -> None:
     fake = desk.fake
     await escalate(desk)
     urgent_topic = topic_of(await escalate(desk, OTHER, question="ICE está en mi casa, qué hago"))
-    [queue] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/queue"), chat_id=VOLUNTEERS,
-                         where=lambda c: "Open tickets:" in c.text)
+    [queue] = await sent(
+        fake,
+        lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/queue"),
+        chat_id=VOLUNTEERS,
+        where=lambda c: "Open tickets:" in c.text,
+    )
     assert "message_thread_id" not in queue.params  # the general topic
     lines = queue.text.splitlines()
     assert "#2 · ES · ⚠️ URGENT" in lines[1] and "#1 · ES" in lines[2]  # urgent first
     assert f"https://t.me/c/9000/{urgent_topic}" in queue.text
 
-    await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "hola", message_thread_id=urgent_topic), "copyMessage",
-               chat_id=OTHER)
-    await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", message_thread_id=urgent_topic), chat_id=OTHER)
+    await sent(
+        fake,
+        lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "hola", message_thread_id=urgent_topic),
+        "copyMessage",
+        chat_id=OTHER,
+    )
+    await sent(
+        fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", message_thread_id=urgent_topic), chat_id=OTHER
+    )
     [stats] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/stats"), chat_id=VOLUNTEERS)
     assert "Open tickets now: 1" in stats.text
     assert "Last 7 days: 2 opened, 1 closed, median time to first reply" in stats.text
@@ -353,8 +415,11 @@ async def test_relay_survives_a_restart_in_the_middle_of_a_ticket(fake_api: Fake
     second = await launch()
     [relayed] = await sent(fake, lambda: fake.message(USER, "¿me escuchan todavía?"), chat_id=VOLUNTEERS)
     assert relayed.params["message_thread_id"] == topic
-    [copied] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "Sí, aquí estamos", message_thread_id=topic),
-                          "copyMessage")
+    [copied] = await sent(
+        fake,
+        lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "Sí, aquí estamos", message_thread_id=topic),
+        "copyMessage",
+    )
     assert fake.get_message(USER, copied.result["message_id"])["text"] == "Sí, aquí estamos"
     assert len(fake.calls_to("createForumTopic")) == 1
     assert (await ticket_of(second)).topic_id == topic
@@ -375,8 +440,12 @@ async def test_a_failed_delivery_is_retried_and_survives_a_restart(fake_api: Fak
 
     mark = fake.mark()
     await launch()  # pending deliveries are rescheduled at start-up
-    [relayed] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "mensaje que no llega a la primera",
-                                    since=mark, timeout=8)
+    [relayed] = await fake.wait_for(
+        "sendMessage",
+        lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "mensaje que no llega a la primera",
+        since=mark,
+        timeout=8,
+    )
     assert relayed.params["message_thread_id"] == topic
     await eventually(lambda: rows(first.services.settings.database_path, "SELECT count(*) FROM outbox") == [(0,)])
 
@@ -393,13 +462,19 @@ async def test_a_relay_answered_late_reaches_the_topic_once(fake_api: FakeBotAPI
     mark = fake.mark()
     fake.fail_next("sendMessage", "timeout")
     fake.message(USER, "llega tarde la respuesta")
-    [late] = await fake.wait_for("sendMessage", lambda c: c.chat_id == VOLUNTEERS and c.text == "llega tarde la respuesta", since=mark)
+    [late] = await fake.wait_for(
+        "sendMessage", lambda c: c.chat_id == VOLUNTEERS and c.text == "llega tarde la respuesta", since=mark
+    )
     assert late.failed_with == "timeout" and late.params["message_thread_id"] == topic
-    await eventually(lambda: rows(bot.services.settings.database_path, "SELECT count(*) FROM outbox") == [(0,)], timeout=8)
+    await eventually(
+        lambda: rows(bot.services.settings.database_path, "SELECT count(*) FROM outbox") == [(0,)], timeout=8
+    )
     await asyncio.sleep(1.0)  # room for a resend, which must not come
     in_topic = [c for c in fake.sent_messages(VOLUNTEERS, since=mark) if c.text == "llega tarde la respuesta"]
     assert len(in_topic) == 1
-    assert rows(bot.services.settings.database_path, "SELECT direction FROM relayed WHERE direction = 'to_group'") == [("to_group",)]
+    assert rows(bot.services.settings.database_path, "SELECT direction FROM relayed WHERE direction = 'to_group'") == [
+        ("to_group",)
+    ]
 
 
 async def test_a_relay_with_no_answer_in_time_is_sent_again(fake_api: FakeBotAPI, launch: Launcher) -> None:
@@ -414,10 +489,17 @@ async def test_a_relay_with_no_answer_in_time_is_sent_again(fake_api: FakeBotAPI
     fake.timeout_delivers = False  # Telegram never got it: only the resend can bring it
     fake.fail_next("sendMessage", "timeout")
     fake.message(USER, "sin respuesta de telegram")
-    [resent] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "sin respuesta de telegram", since=mark, timeout=8)
+    [resent] = await fake.wait_for(
+        "sendMessage",
+        lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "sin respuesta de telegram",
+        since=mark,
+        timeout=8,
+    )
     [first] = [c for c in fake.calls_to("sendMessage", since=mark) if c.failed_with == "timeout"]
     assert first.seq < resent.seq
-    await eventually(lambda: rows(bot.services.settings.database_path, "SELECT count(*) FROM outbox") == [(0,)], timeout=8)
+    await eventually(
+        lambda: rows(bot.services.settings.database_path, "SELECT count(*) FROM outbox") == [(0,)], timeout=8
+    )
 
 
 async def test_two_users_at_once_get_separate_topics(desk: RunningBot) -> None:
@@ -435,8 +517,12 @@ async def test_two_users_at_once_get_separate_topics(desk: RunningBot) -> None:
     assert names == ["#1 · ES", "#2 · ES"]
     # each topic reaches its own user
     for user, ticket in ((USER, first), (OTHER, second)):
-        [copied] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, f"hola {user}", message_thread_id=ticket.topic_id),
-                              "copyMessage", chat_id=user)
+        [copied] = await sent(
+            fake,
+            lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, f"hola {user}", message_thread_id=ticket.topic_id),
+            "copyMessage",
+            chat_id=user,
+        )
         assert fake.get_message(user, copied.result["message_id"])["text"] == f"hola {user}"
 
 
@@ -470,13 +556,17 @@ async def test_a_deleted_topic_is_opened_again(desk: RunningBot) -> None:
     fake.delete_topic(VOLUNTEERS, topic)
     mark = fake.mark()
     fake.message(USER, "¿hola? ¿alguien?")
-    [relayed] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "¿hola? ¿alguien?", since=mark)
+    [relayed] = await fake.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "¿hola? ¿alguien?", since=mark
+    )
     new_topic = relayed.params["message_thread_id"]
     [created] = fake.calls_to("createForumTopic", since=mark)
     assert created.params["name"] == "#1 · ES" and new_topic == created.result["message_thread_id"] != topic
     [header] = [c for c in fake.calls_to("sendMessage", since=mark) if c.ok and c.text.startswith("<b>#1")]
     assert header.params["message_thread_id"] == new_topic and "new one" in header.text
-    [copied] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "aquí", message_thread_id=new_topic), "copyMessage")
+    [copied] = await sent(
+        fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "aquí", message_thread_id=new_topic), "copyMessage"
+    )
     assert fake.get_message(USER, copied.result["message_id"])["text"] == "aquí"
 
 
@@ -489,11 +579,20 @@ async def test_nothing_reaches_the_group_without_consent(desk: RunningBot) -> No
     [consent] = await sent(fake, lambda: fake.callback_query(USER, cb("h")))
     assert consent.text == desk.renderer.consent("es", 24).html
     english = desk.renderer.consent("en", 24).plain
-    for words in ("volunteers", "not the government and not lawyers", "usually within a day", "not legal advice", "/forget"):
+    for words in (
+        "volunteers",
+        "not the government and not lawyers",
+        "usually within a day",
+        "not legal advice",
+        "/forget",
+    ):
         assert words in english
     assert flat(consent) == [cb("k", "yes"), cb("k", "no")]
-    [declined] = await sent(fake, lambda: fake.callback_query(USER, cb("k", "no"), message_id=consent.result["message_id"]),
-                            "editMessageText")
+    [declined] = await sent(
+        fake,
+        lambda: fake.callback_query(USER, cb("k", "no"), message_id=consent.result["message_id"]),
+        "editMessageText",
+    )
     assert declined.text == desk.renderer.consent_declined("es").html
     # the bot keeps answering on its own, and nothing went to the volunteers
     [answer] = await sent(fake, lambda: fake.message(USER, "se acabó el parole humanitario?"))
@@ -508,8 +607,11 @@ async def test_a_document_photo_is_not_sent_when_the_user_says_no(desk: RunningB
     fake.document(USER, file_name="pasaporte.pdf")
     [warning] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER and cb("p", "no") in flat(c))
     assert warning.text == desk.renderer.document_warning("es").html
-    [edit] = await sent(fake, lambda: fake.callback_query(USER, cb("p", "no"), message_id=warning.result["message_id"]),
-                        "editMessageText")
+    [edit] = await sent(
+        fake,
+        lambda: fake.callback_query(USER, cb("p", "no"), message_id=warning.result["message_id"]),
+        "editMessageText",
+    )
     assert edit.text == desk.renderer.document_sent("es", False).html
     assert not [c for c in fake.calls_to("copyMessage") if c.chat_id == VOLUNTEERS]
 
@@ -523,22 +625,39 @@ async def test_identifiers_are_masked_unless_the_user_shares_them(desk: RunningB
     [relayed] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS, since=mark)
     assert "305-555-0199" not in relayed.text and "987654321" not in relayed.text
     assert "[phone]" in relayed.text and "[A-number]" in relayed.text
-    [offer] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER and cb("i") in flat(c), since=mark)
+    [offer] = await fake.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == USER and cb("i") in flat(c), since=mark
+    )
     # nothing unmasked is stored
     for (payload,) in rows(desk.services.settings.database_path, "SELECT payload FROM outbox"):
         assert "987654321" not in payload
     # a caption with an identifier is replaced in the copy
     photo = fake.photo(USER, caption="mi recibo IOE0912345678")
-    [warning] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER and cb("p", "yes") in flat(c), since=mark)
-    [copy] = await sent(fake, lambda: fake.callback_query(USER, cb("p", "yes"), message_id=warning.result["message_id"]),
-                        "copyMessage", chat_id=VOLUNTEERS)
-    assert copy.params["caption"] == "mi recibo [receipt no.]" and copy.params["message_id"] == photo["message"]["message_id"]
+    [warning] = await fake.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == USER and cb("p", "yes") in flat(c), since=mark
+    )
+    [copy] = await sent(
+        fake,
+        lambda: fake.callback_query(USER, cb("p", "yes"), message_id=warning.result["message_id"]),
+        "copyMessage",
+        chat_id=VOLUNTEERS,
+    )
+    assert (
+        copy.params["caption"] == "mi recibo [receipt no.]"
+        and copy.params["message_id"] == photo["message"]["message_id"]
+    )
     assert fake.get_message(VOLUNTEERS, copy.result["message_id"])["caption"] == "mi recibo [receipt no.]"
     # the offer is made once; after "share", text is copied as written
-    await sent(fake, lambda: fake.callback_query(USER, cb("i"), message_id=offer.result["message_id"]), "editMessageText",
-               where=lambda c: c.params["message_id"] == offer.result["message_id"])
+    await sent(
+        fake,
+        lambda: fake.callback_query(USER, cb("i"), message_id=offer.result["message_id"]),
+        "editMessageText",
+        where=lambda c: c.params["message_id"] == offer.result["message_id"],
+    )
     assert (await ticket_of(desk)).share_identifiers
-    [shared] = await sent(fake, lambda: fake.message(USER, "mi A-number es A-123-456-789"), "copyMessage", chat_id=VOLUNTEERS)
+    [shared] = await sent(
+        fake, lambda: fake.message(USER, "mi A-number es A-123-456-789"), "copyMessage", chat_id=VOLUNTEERS
+    )
     assert fake.get_message(VOLUNTEERS, shared.result["message_id"])["text"] == "mi A-number es A-123-456-789"
     assert len([c for c in fake.calls_to("sendMessage") if c.chat_id == USER and cb("i") in flat(c)]) == 1
 
@@ -548,7 +667,11 @@ async def test_cancel_closes_the_ticket(desk: RunningBot) -> None:
     topic = topic_of(await escalate(desk))
     [done] = await sent(fake, lambda: fake.command(USER, "/cancel"))
     assert done.text == desk.renderer.request_cancelled("es").html
-    [note] = [c for c in fake.calls_to("sendMessage") if c.chat_id == VOLUNTEERS and c.params.get("message_thread_id") == topic][-1:]
+    [note] = [
+        c
+        for c in fake.calls_to("sendMessage")
+        if c.chat_id == VOLUNTEERS and c.params.get("message_thread_id") == topic
+    ][-1:]
     assert note.text == desk.renderer.desk_note("en", "cancelled").html
     await fake.wait_for("closeForumTopic")
     assert not (await ticket_of(desk)).is_open
@@ -568,7 +691,9 @@ async def test_urgent_words_and_entries_open_an_urgent_ticket(desk: RunningBot) 
     header = await escalate(desk, question="ICE está en mi casa, qué hago")
     [created] = fake.calls_to("createForumTopic")
     assert created.params["name"] == "#1 · ES · ⚠️ URGENT" and created.params["icon_color"] == 16478047
-    [mention] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and "message_thread_id" not in c.params)
+    [mention] = await fake.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and "message_thread_id" not in c.params
+    )
     assert "#1 · ES · ⚠️ URGENT" in mention.text and "https://t.me/c/9000/" in mention.text
     assert header.seq < mention.seq
 
@@ -605,26 +730,40 @@ async def test_plain_group_uses_a_header_and_reply_chains(fake_api: FakeBotAPI, 
     [relayed] = await sent(fake, lambda: fake.message(USER, "hola, sigo aquí"), chat_id=VOLUNTEERS)
     assert relayed.params["reply_parameters"]["message_id"] == header_id
     # a volunteer answers by replying to the header, or to a relayed message
-    [copied] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "Hola", reply_to=header_id, is_forum=False),
-                          "copyMessage")
+    [copied] = await sent(
+        fake,
+        lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "Hola", reply_to=header_id, is_forum=False),
+        "copyMessage",
+    )
     assert fake.get_message(USER, copied.result["message_id"])["text"] == "Hola"
-    await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "¿Y tu fecha?", reply_to=relayed.result["message_id"],
-                                                is_forum=False), "copyMessage")
+    await sent(
+        fake,
+        lambda: fake.group_message(
+            VOLUNTEERS, VOLUNTEER, "¿Y tu fecha?", reply_to=relayed.result["message_id"], is_forum=False
+        ),
+        "copyMessage",
+    )
     # a message that replies to nothing is general chat
     fake.group_message(VOLUNTEERS, VOLUNTEER, "café?", is_forum=False)
-    [closing] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", reply_to=header_id, is_forum=False))
+    [closing] = await sent(
+        fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", reply_to=header_id, is_forum=False)
+    )
     assert closing.text == bot.renderer.ticket_closed("es").html
     assert len([c for c in fake.calls_to("copyMessage") if c.chat_id == USER]) == 2
     assert not fake.calls_to("closeForumTopic")
 
 
-@pytest.mark.parametrize("setup, reason", [
-    ("unset", "VOLUNTEER_CHAT_ID is not set"),
-    ("no-rights", "Manage topics"),
-    ("not-in-group", "cannot reach VOLUNTEER_CHAT_ID"),
-])
-async def test_without_volunteers_people_get_the_lawyer_answer(fake_api: FakeBotAPI, launch: Launcher, caplog: pytest.LogCaptureFixture,
-                                                               setup: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    "setup, reason",
+    [
+        ("unset", "VOLUNTEER_CHAT_ID is not set"),
+        ("no-rights", "Manage topics"),
+        ("not-in-group", "cannot reach VOLUNTEER_CHAT_ID"),
+    ],
+)
+async def test_without_volunteers_people_get_the_lawyer_answer(
+    fake_api: FakeBotAPI, launch: Launcher, caplog: pytest.LogCaptureFixture, setup: str, reason: str
+) -> None:
     fake = fake_api
     caplog.set_level(logging.INFO, logger="bot")
     if setup == "no-rights":
@@ -637,7 +776,9 @@ async def test_without_volunteers_people_get_the_lawyer_answer(fake_api: FakeBot
     assert escalation.text == bot.renderer.escalate("es", volunteers=False).html
     [person] = await sent(fake, lambda: fake.command(USER, "/human"))
     assert person.text == bot.renderer.human_unavailable("es").html
-    assert _("es", "No volunteer is available right now. Meanwhile, this is how to get help from a person:") in person.text
+    assert (
+        _("es", "No volunteer is available right now. Meanwhile, this is how to get help from a person:") in person.text
+    )
     assert bot.services.engine.kb.get("find-lawyer").text("es").answer.split(":")[0] in person.text
     assert fake.sent_messages(VOLUNTEERS) == [] and not fake.calls_to("createForumTopic")
     assert TOKEN not in caplog.text
@@ -651,7 +792,9 @@ async def test_scam_radar_in_an_open_ticket_warns_the_user_and_marks_the_topic(d
     [warning] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER, since=mark)
     assert warning.text == desk.renderer.scam_warning("es").html
     note = desk.renderer.desk_note(desk.services.desk.lang, "scam", rule="paid-reopening").html
-    [marked] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == note, since=mark)
+    [marked] = await fake.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == note, since=mark
+    )
     assert marked.params["message_thread_id"] == topic
     # the message itself still reaches the volunteers
     await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and "zelle" in c.text, since=mark)

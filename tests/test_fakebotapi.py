@@ -12,12 +12,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import telegram
+from fakebotapi import BOT_ID, FakeBotAPI
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
-
-from fakebotapi import BOT_ID, FakeBotAPI
 
 TOKEN = "123456:TEST-token_for-the-fake-bot-api-0000"
 USER = 4242
@@ -92,8 +91,9 @@ async def test_telegram_validation_errors(fake_api: FakeBotAPI) -> None:
         with pytest.raises(BadRequest, match=r"(?i)character '\.' is reserved"):
             await bot.send_message(USER, "Hola.", parse_mode="MarkdownV2")
         with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
-            await bot.send_message(USER, "x", reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton("x", callback_data="x" * 65)]]))
+            await bot.send_message(
+                USER, "x", reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="x" * 65)]])
+            )
         with pytest.raises(BadRequest, match=r"(?i)message is too long"):
             await bot.send_message(USER, "x" * 4097)
         with pytest.raises(BadRequest, match=r"(?i)chat not found"):
@@ -235,8 +235,12 @@ async def test_forum_topic_and_copy_message_into_it(fake_api: FakeBotAPI) -> Non
         with pytest.raises(BadRequest, match=r"(?i)message thread not found"):
             await bot.send_message(GROUP, "tarde", message_thread_id=topic.message_thread_id)
     [call] = fake_api.calls_to("copyMessage")
-    assert call.params == {"chat_id": GROUP, "from_chat_id": USER, "message_id": user_msg["message_id"],
-                           "message_thread_id": topic.message_thread_id}
+    assert call.params == {
+        "chat_id": GROUP,
+        "from_chat_id": USER,
+        "message_id": user_msg["message_id"],
+        "message_thread_id": topic.message_thread_id,
+    }
     assert call.result == {"message_id": copied.message_id}
     stored = fake_api.get_message(GROUP, copied.message_id)
     assert stored["text"] == "necesito ayuda" and stored["is_topic_message"] is True
@@ -335,10 +339,12 @@ async def test_uploads_json_bodies_and_file_download(fake_api: FakeBotAPI) -> No
     assert call.params["photo"]["filename"] == "a.png" and call.params["chat_id"] == USER
 
     # a client that speaks application/json
-    body = json.dumps({"chat_id": USER, "text": "json", "reply_markup": {"inline_keyboard": [[
-        {"text": "b", "callback_data": "d"}]]}}).encode()
-    req = urllib.request.Request(f"{fake_api.base_url}{TOKEN}/sendMessage", data=body,
-                                 headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {"chat_id": USER, "text": "json", "reply_markup": {"inline_keyboard": [[{"text": "b", "callback_data": "d"}]]}}
+    ).encode()
+    req = urllib.request.Request(
+        f"{fake_api.base_url}{TOKEN}/sendMessage", data=body, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=5) as resp:
         answer = json.load(resp)
     assert answer["ok"] is True and answer["result"]["text"] == "json"
@@ -350,7 +356,7 @@ async def test_post_update_to_webhook(fake_api: FakeBotAPI) -> None:
     received: list = []
 
     class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             data = self.rfile.read(int(self.headers["Content-Length"]))
             received.append((self.headers.get("X-Telegram-Bot-Api-Secret-Token"), json.loads(data)))
             self.send_response(200 if received[-1][0] == "s3cret" else 403)
@@ -389,13 +395,7 @@ async def test_application_replies_to_start(fake_api: FakeBotAPI) -> None:
     async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text("hi")
 
-    app = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(fake_api.base_url)
-        .base_file_url(fake_api.base_file_url)
-        .build()
-    )
+    app = ApplicationBuilder().token(TOKEN).base_url(fake_api.base_url).base_file_url(fake_api.base_file_url).build()
     app.add_handler(CommandHandler("start", start))
     await app.initialize()
     await app.start()

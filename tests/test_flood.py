@@ -7,12 +7,12 @@ import asyncio
 from pathlib import Path
 
 import pytest
-
-from bot.telegram.flood import FloodGuard
-from bot.ui.i18n import _
 from conftest import make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import OTHER, USER, cb, sent_after
+
+from bot.telegram.flood import FloodGuard
+from bot.ui.i18n import _
 
 NOTICE = "You are sending messages very fast. Please wait a minute: I will not read what you send until then."
 
@@ -79,7 +79,9 @@ async def test_bot_answers_the_limit_then_one_notice_then_nothing(fake_api: Fake
             fake.message(USER, f"se acabó el parole humanitario? {number}", language_code="ht")
         fake.callback_query(USER, cb("a", "work-permit"), language_code="ht")
         answers = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER, count=4, since=mark)
-        await sent_after(fake, lambda: fake.command(OTHER, "/start", language_code="en"), chat_id=OTHER)  # others are served
+        await sent_after(
+            fake, lambda: fake.command(OTHER, "/start", language_code="en"), chat_id=OTHER
+        )  # others are served
         await asyncio.sleep(0.3)
         answers = fake.sent_messages(USER, since=mark)
         assert len(answers) == 4, [c.short() for c in answers]
@@ -90,7 +92,9 @@ async def test_bot_answers_the_limit_then_one_notice_then_nothing(fake_api: Fake
         assert sum((await services.storage.daily_counts()).values()) == 3  # dropped messages reach nothing
 
         clock.now += 61  # the minute has passed
-        [again] = await sent_after(fake, lambda: fake.message(USER, "se acabó el parole humanitario?", language_code="ht"))
+        [again] = await sent_after(
+            fake, lambda: fake.message(USER, "se acabó el parole humanitario?", language_code="ht")
+        )
         assert "reply_parameters" in again.params
     finally:
         await stop_bot(app)
@@ -117,10 +121,11 @@ async def test_volunteer_group_messages_are_not_counted(fake_api: FakeBotAPI, tm
 
 
 async def test_a_flood_does_not_reach_the_volunteers_topic(fake_api: FakeBotAPI, tmp_path: Path) -> None:
-    from bot.telegram.app import build_application
-    from bot.telegram.services import Services
     from conftest import RunningBot
     from test_escalation_e2e import VOLUNTEERS, escalate
+
+    from bot.telegram.app import build_application
+    from bot.telegram.services import Services
 
     fake_api.add_group(VOLUNTEERS, is_forum=True)
     settings = make_settings(fake_api, tmp_path, flood_limit=6, volunteer_chat_id=VOLUNTEERS)
@@ -137,7 +142,9 @@ async def test_a_flood_does_not_reach_the_volunteers_topic(fake_api: FakeBotAPI,
         [notice] = await fake_api.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER, since=mark)
         assert notice.text == services.renderer.notice(_("es", NOTICE)).html
         await asyncio.sleep(0.5)
-        relayed = [c for c in fake_api.sent_messages(VOLUNTEERS, since=mark) if c.params.get("message_thread_id") == topic]
+        relayed = [
+            c for c in fake_api.sent_messages(VOLUNTEERS, since=mark) if c.params.get("message_thread_id") == topic
+        ]
         assert [c.text for c in relayed] == ["mensaje 0", "mensaje 1", "mensaje 2"]
     finally:
         await stop_bot(app)

@@ -8,17 +8,23 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from bot.ui.i18n import _
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import USER, cb, sent_after
 from test_reload import ADMIN, admin_bot, entry_file, kb_dir  # noqa: F401  (fixtures)
+
+from bot.ui.i18n import _
 
 QUESTION = "se acabó el parole humanitario?"
 
 
 def bump_reviewed(kb_dir: Path, day: dt.date) -> None:
     path = entry_file(kb_dir)
-    path.write_text(re.sub(r"^reviewed: .*$", f"reviewed: {day.isoformat()}", path.read_text(encoding="utf-8"), count=1, flags=re.M), encoding="utf-8")
+    path.write_text(
+        re.sub(
+            r"^reviewed: .*$", f"reviewed: {day.isoformat()}", path.read_text(encoding="utf-8"), count=1, flags=re.M
+        ),
+        encoding="utf-8",
+    )
 
 
 def updates_to_user(fake: FakeBotAPI) -> list:
@@ -32,7 +38,9 @@ async def test_follow_sends_the_new_answer_once_after_a_reload(admin_bot, fake_a
     fake_api.callback_query(USER, cb("w", "chnv-ended"))
     [ack] = await fake_api.wait_for("answerCallbackQuery", since=mark)
     assert ack.params["show_alert"] is True
-    assert ack.params["text"] == _("es", "Done: if this answer changes, I will send you the new one. /unfollow stops it.")
+    assert ack.params["text"] == _(
+        "es", "Done: if this answer changes, I will send you the new one. /unfollow stops it."
+    )
 
     # a reload without a change sends nothing
     await sent_after(fake_api, lambda: fake_api.command(ADMIN, "/reload", language_code="es"), chat_id=ADMIN)
@@ -41,7 +49,9 @@ async def test_follow_sends_the_new_answer_once_after_a_reload(admin_bot, fake_a
 
     bump_reviewed(kb_dir, dt.date.today())
     await sent_after(fake_api, lambda: fake_api.command(ADMIN, "/reload", language_code="es"), chat_id=ADMIN)
-    [update] = await fake_api.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER and c.text.startswith("<b>🔔 "))
+    [update] = await fake_api.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == USER and c.text.startswith("<b>🔔 ")
+    )
     entry = services.engine.kb.get("chnv-ended")
     assert entry.reviewed == dt.date.today()
     assert entry.text("es").answer.split("\n")[0][:40] in update.text

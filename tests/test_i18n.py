@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.ui import i18n
 from bot.core.langs import LANGS
+from bot.ui import i18n
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
@@ -24,9 +24,24 @@ def catalog(path: Path):
 def code_msgids(tmp_path: Path) -> set[str]:
     out = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"), "--no-default-keywords",
-         "-k", "_:2", "--omit-header", "-o", str(out), str(ROOT / "bot")],
-        check=True, capture_output=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "--no-default-keywords",
+            "-k",
+            "_:2",
+            "--omit-header",
+            "-o",
+            str(out),
+            str(ROOT / "bot"),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
     )
     return {m.id for m in catalog(out) if m.id}
 

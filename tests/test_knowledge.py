@@ -26,9 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from bot.core import knowledge
-from bot.core.validate import MIN_QUESTIONS, NEAR_DUPLICATE, STALE_DAYS, TELEGRAM_LIMIT, Problem
 from helpers import (
     PYTHON,
     ROOT,
@@ -39,6 +36,9 @@ from helpers import (
     write_synonyms,
     write_text,
 )
+
+from bot.core import knowledge
+from bot.core.validate import MIN_QUESTIONS, NEAR_DUPLICATE, STALE_DAYS, TELEGRAM_LIMIT, Problem
 
 #: A fixed day for the date rules; every entry in this file is reviewed relative to it.
 DAY = dt.date(2026, 11, 23)
@@ -58,11 +58,17 @@ def valid(d: Path) -> None:
 
 
 def malformed_flow(d: Path) -> None:
-    write_text(d, "closure/chnv-ended.yaml", entry_yaml("chnv-ended", reviewed=RECENT).replace("category: closure", "category: [closure"))
+    write_text(
+        d,
+        "closure/chnv-ended.yaml",
+        entry_yaml("chnv-ended", reviewed=RECENT).replace("category: closure", "category: [closure"),
+    )
 
 
 def malformed_indent(d: Path) -> None:
-    write_text(d, "closure/chnv-ended.yaml", entry_yaml("chnv-ended", reviewed=RECENT).replace("  answer:", " answer:", 1))
+    write_text(
+        d, "closure/chnv-ended.yaml", entry_yaml("chnv-ended", reviewed=RECENT).replace("  answer:", " answer:", 1)
+    )
 
 
 def unknown_field(d: Path) -> None:
@@ -82,7 +88,9 @@ def missing_language(d: Path) -> None:
 
 
 def duplicate_key(d: Path) -> None:
-    text = entry_yaml("chnv-ended", reviewed=RECENT).replace("category: closure\n", "category: closure\ncategory: scams\n")
+    text = entry_yaml("chnv-ended", reviewed=RECENT).replace(
+        "category: closure\n", "category: closure\ncategory: scams\n"
+    )
     write_text(d, "closure/chnv-ended.yaml", text)
 
 
@@ -122,11 +130,17 @@ def reviewed_in_future(d: Path) -> None:
 
 def same_question_two_entries(d: Path) -> None:
     write_entry(d, "chnv-ended", reviewed=RECENT, es=with_questions("chnv-ended", "es", "¿Se acabó el parole?"))
-    write_entry(d, "reopening-rumors", reviewed=RECENT, es=with_questions("reopening-rumors", "es", "se acabo el parole"))
+    write_entry(
+        d, "reopening-rumors", reviewed=RECENT, es=with_questions("reopening-rumors", "es", "se acabo el parole")
+    )
 
 
 def answer_no_is_boolean(d: Path) -> None:
-    text = entry_yaml("chnv-ended", reviewed=RECENT, en={"answer": "PLACEHOLDER", "questions": generic_lang("chnv-ended", "en")["questions"]})
+    text = entry_yaml(
+        "chnv-ended",
+        reviewed=RECENT,
+        en={"answer": "PLACEHOLDER", "questions": generic_lang("chnv-ended", "en")["questions"]},
+    )
     write_text(d, "closure/chnv-ended.yaml", text.replace("answer: PLACEHOLDER", "answer: no"))
 
 
@@ -143,40 +157,131 @@ def stale_review(d: Path) -> None:
 
 
 def near_duplicate_questions(d: Path) -> None:
-    write_entry(d, "chnv-ended", reviewed=RECENT, en=with_questions("chnv-ended", "en", "is the parole program over now"))
-    write_entry(d, "reopening-rumors", reviewed=RECENT, en=with_questions("reopening-rumors", "en", "is the parole program now over"))
+    write_entry(
+        d, "chnv-ended", reviewed=RECENT, en=with_questions("chnv-ended", "en", "is the parole program over now")
+    )
+    write_entry(
+        d,
+        "reopening-rumors",
+        reviewed=RECENT,
+        en=with_questions("reopening-rumors", "en", "is the parole program now over"),
+    )
 
 
 def few_questions(d: Path) -> None:
-    write_entry(d, "chnv-ended", reviewed=RECENT, ht={"answer": "Pwogram nan fini.", "questions": ["paròl la fini?", "eske pwogram chnv a fini"]})
+    write_entry(
+        d,
+        "chnv-ended",
+        reviewed=RECENT,
+        ht={"answer": "Pwogram nan fini.", "questions": ["paròl la fini?", "eske pwogram chnv a fini"]},
+    )
 
 
 ERRORS: list[tuple[Callable[[Path], None], list[str]]] = [
-    (malformed_flow, ["kb/closure/chnv-ended.yaml:3: the file is not valid YAML (expected ',' or ']', but got ':'); check indentation, quotes and colons on this line or the one before"]),
-    (malformed_indent, ["kb/closure/chnv-ended.yaml:9: the file is not valid YAML (mapping values are not allowed here); check indentation, quotes and colons on this line or the one before"]),
-    (unknown_field, ['kb/closure/chnv-ended.yaml:45: unknown field "urgnet" (allowed: category, en, es, ht, id, related, reviewed, source_lang, sources, urgent); check the spelling and the indentation']),
-    (unknown_field_in_language, ['kb/closure/chnv-ended.yaml:18: unknown field "keyword" in the "es" part (allowed: title, answer, questions, keywords)']),
+    (
+        malformed_flow,
+        [
+            "kb/closure/chnv-ended.yaml:3: the file is not valid YAML (expected ',' or ']', but got ':'); check indentation, quotes and colons on this line or the one before"
+        ],
+    ),
+    (
+        malformed_indent,
+        [
+            "kb/closure/chnv-ended.yaml:9: the file is not valid YAML (mapping values are not allowed here); check indentation, quotes and colons on this line or the one before"
+        ],
+    ),
+    (
+        unknown_field,
+        [
+            'kb/closure/chnv-ended.yaml:45: unknown field "urgnet" (allowed: category, en, es, ht, id, related, reviewed, source_lang, sources, urgent); check the spelling and the indentation'
+        ],
+    ),
+    (
+        unknown_field_in_language,
+        [
+            'kb/closure/chnv-ended.yaml:18: unknown field "keyword" in the "es" part (allowed: title, answer, questions, keywords)'
+        ],
+    ),
     (missing_field, ['kb/closure/chnv-ended.yaml:1: the field "sources:" is missing']),
     (missing_language, ['kb/closure/chnv-ended.yaml:1: the field "ht:" is missing']),
-    (duplicate_key, ['kb/closure/chnv-ended.yaml:3: "category" appears twice in the same block (first on line 2); remove one']),
-    (duplicate_id, ['kb/scams/chnv-ended.yaml:1: the id "chnv-ended" is already used in kb/closure/chnv-ended.yaml:1; every entry needs its own id']),
+    (
+        duplicate_key,
+        ['kb/closure/chnv-ended.yaml:3: "category" appears twice in the same block (first on line 2); remove one'],
+    ),
+    (
+        duplicate_id,
+        [
+            'kb/scams/chnv-ended.yaml:1: the id "chnv-ended" is already used in kb/closure/chnv-ended.yaml:1; every entry needs its own id'
+        ],
+    ),
     (missing_answer, ['kb/closure/chnv-ended.yaml:19: the "ht" part has no answer']),
     (missing_questions, ['kb/closure/chnv-ended.yaml:32: the "en" part has no questions']),
     (unknown_related, ['kb/closure/chnv-ended.yaml:45: related names "talk-to-human", but no entry has that id']),
-    (answer_too_long, ['kb/closure/chnv-ended.yaml:8: the "es" answer has 4799 characters; Telegram allows at most 4096. Shorten it or split it into a related entry']),
-    (source_without_web_address, ['kb/closure/chnv-ended.yaml:6: this source has no valid web address (it must start with http:// or https://): "www.uscis.gov/CHNV"']),
-    (source_with_other_scheme, ['kb/closure/chnv-ended.yaml:6: this source has no valid web address (it must start with http:// or https://): "ftp://uscis.gov/CHNV"']),
-    (reviewed_in_future, ["kb/closure/chnv-ended.yaml:3: the reviewed date 2026-11-24 is in the future (today is 2026-11-23)"]),
-    (same_question_two_entries, ['kb/closure/reopening-rumors.yaml:18: the question "se acabo el parole" is also in kb/closure/chnv-ended.yaml:18 (chnv-ended); the bot cannot tell the two entries apart, keep it in one']),
-    (answer_no_is_boolean, ['kb/closure/chnv-ended.yaml:33: the "en" answer was read as true/false; put the text in quotes']),
-    (file_name_not_id, ['kb/closure/chnv-end.yaml:1: the id "chnv-ended" does not match the file name; rename the file to chnv-ended.yaml']),
-    (wrong_folder, ['kb/scams/chnv-ended.yaml:2: the entry is in the folder "scams" but its category is "closure"; move the file or fix the category']),
+    (
+        answer_too_long,
+        [
+            'kb/closure/chnv-ended.yaml:8: the "es" answer has 4799 characters; Telegram allows at most 4096. Shorten it or split it into a related entry'
+        ],
+    ),
+    (
+        source_without_web_address,
+        [
+            'kb/closure/chnv-ended.yaml:6: this source has no valid web address (it must start with http:// or https://): "www.uscis.gov/CHNV"'
+        ],
+    ),
+    (
+        source_with_other_scheme,
+        [
+            'kb/closure/chnv-ended.yaml:6: this source has no valid web address (it must start with http:// or https://): "ftp://uscis.gov/CHNV"'
+        ],
+    ),
+    (
+        reviewed_in_future,
+        ["kb/closure/chnv-ended.yaml:3: the reviewed date 2026-11-24 is in the future (today is 2026-11-23)"],
+    ),
+    (
+        same_question_two_entries,
+        [
+            'kb/closure/reopening-rumors.yaml:18: the question "se acabo el parole" is also in kb/closure/chnv-ended.yaml:18 (chnv-ended); the bot cannot tell the two entries apart, keep it in one'
+        ],
+    ),
+    (
+        answer_no_is_boolean,
+        ['kb/closure/chnv-ended.yaml:33: the "en" answer was read as true/false; put the text in quotes'],
+    ),
+    (
+        file_name_not_id,
+        [
+            'kb/closure/chnv-end.yaml:1: the id "chnv-ended" does not match the file name; rename the file to chnv-ended.yaml'
+        ],
+    ),
+    (
+        wrong_folder,
+        [
+            'kb/scams/chnv-ended.yaml:2: the entry is in the folder "scams" but its category is "closure"; move the file or fix the category'
+        ],
+    ),
 ]
 
 WARNINGS: list[tuple[Callable[[Path], None], list[str]]] = [
-    (stale_review, ["kb/closure/chnv-ended.yaml:3: warning: reviewed 2026-05-26, more than 180 days ago: check the answer against its sources and update the date"]),
-    (near_duplicate_questions, ['kb/closure/reopening-rumors.yaml:43: warning: this "en" question is almost the same as one in kb/closure/chnv-ended.yaml:43 (chnv-ended); the bot may hesitate between the two entries, make them clearly different']),
-    (few_questions, ['kb/closure/chnv-ended.yaml:19: warning: the "ht" part has only 2 questions; write at least 8 so people find this answer']),
+    (
+        stale_review,
+        [
+            "kb/closure/chnv-ended.yaml:3: warning: reviewed 2026-05-26, more than 180 days ago: check the answer against its sources and update the date"
+        ],
+    ),
+    (
+        near_duplicate_questions,
+        [
+            'kb/closure/reopening-rumors.yaml:43: warning: this "en" question is almost the same as one in kb/closure/chnv-ended.yaml:43 (chnv-ended); the bot may hesitate between the two entries, make them clearly different'
+        ],
+    ),
+    (
+        few_questions,
+        [
+            'kb/closure/chnv-ended.yaml:19: warning: the "ht" part has only 2 questions; write at least 8 so people find this answer'
+        ],
+    ),
 ]
 
 
@@ -196,10 +301,32 @@ def problems(directory: Path = KB) -> tuple[knowledge.LoadResult, list[str]]:
 def test_entry_layout(in_tmp: Path) -> None:
     path = write_entry(in_tmp, "chnv-ended", reviewed=RECENT, related=["x"])
     lines = path.read_text(encoding="utf-8").splitlines()
-    expected = {1: "id:", 2: "category:", 3: "reviewed:", 4: "sources:", 5: "- title:", 6: "  url:", 7: "es:", 8: "  answer:",
-                9: "  questions:", 10: "  - ", 17: "  - ", 18: "  title:", 19: "ht:", 20: "  answer:", 21: "  questions:", 30: "  title:",
-                31: "  translated_from:", 32: "en:", 33: "  answer:", 34: "  questions:", 42: "  - ", 43: "  title:", 44: "  translated_from:",
-                45: "related:"}
+    expected = {
+        1: "id:",
+        2: "category:",
+        3: "reviewed:",
+        4: "sources:",
+        5: "- title:",
+        6: "  url:",
+        7: "es:",
+        8: "  answer:",
+        9: "  questions:",
+        10: "  - ",
+        17: "  - ",
+        18: "  title:",
+        19: "ht:",
+        20: "  answer:",
+        21: "  questions:",
+        30: "  title:",
+        31: "  translated_from:",
+        32: "en:",
+        33: "  answer:",
+        34: "  questions:",
+        42: "  - ",
+        43: "  title:",
+        44: "  translated_from:",
+        45: "related:",
+    }
     for number, start in expected.items():
         assert lines[number - 1].startswith(start), (number, lines[number - 1])
 
@@ -232,7 +359,9 @@ def test_each_error_has_its_exact_message(in_tmp: Path, build: Callable[[Path], 
 
 
 @pytest.mark.parametrize(("build", "expected"), WARNINGS, ids=[b.__name__ for b, _ in WARNINGS])
-def test_each_warning_has_its_exact_message_and_still_loads(in_tmp: Path, build: Callable[[Path], None], expected: list[str]) -> None:
+def test_each_warning_has_its_exact_message_and_still_loads(
+    in_tmp: Path, build: Callable[[Path], None], expected: list[str]
+) -> None:
     build(in_tmp)
     result, found = problems()
     assert found == expected
@@ -247,10 +376,14 @@ def test_reviewed_exactly_stale_days_ago_is_fine(in_tmp: Path) -> None:
 
 
 def test_answer_of_exactly_the_telegram_limit_is_only_a_warning(in_tmp: Path) -> None:
-    write_entry(in_tmp, "chnv-ended", reviewed=RECENT, es={**generic_lang("chnv-ended", "es"), "answer": "a" * TELEGRAM_LIMIT})
+    write_entry(
+        in_tmp, "chnv-ended", reviewed=RECENT, es={**generic_lang("chnv-ended", "es"), "answer": "a" * TELEGRAM_LIMIT}
+    )
     result, found = problems()
     assert result.kb is not None
-    assert found == ['kb/closure/chnv-ended.yaml:8: warning: the "es" answer has 4096 characters; more than 800 is hard to read on a phone']
+    assert found == [
+        'kb/closure/chnv-ended.yaml:8: warning: the "es" answer has 4096 characters; more than 800 is hard to read on a phone'
+    ]
 
 
 def test_minimum_question_count_has_no_warning(in_tmp: Path) -> None:
@@ -278,7 +411,11 @@ def test_a_question_read_as_true_false_or_empty_is_an_error(in_tmp: Path) -> Non
 
 
 def test_quoted_no_is_a_valid_answer(in_tmp: Path) -> None:
-    text = entry_yaml("chnv-ended", reviewed=RECENT, en={"answer": "PLACEHOLDER", "questions": generic_lang("chnv-ended", "en")["questions"]})
+    text = entry_yaml(
+        "chnv-ended",
+        reviewed=RECENT,
+        en={"answer": "PLACEHOLDER", "questions": generic_lang("chnv-ended", "en")["questions"]},
+    )
     write_text(in_tmp, "closure/chnv-ended.yaml", text.replace("answer: PLACEHOLDER", 'answer: "no"'))
     result, found = problems()
     assert found == []
@@ -292,7 +429,7 @@ def test_every_problem_is_reported_at_once(in_tmp: Path) -> None:
     write_entry(in_tmp, "scam-signs", "scams", reviewed=DAY - dt.timedelta(days=400))
     result, found = problems()
     assert found == [
-        'kb/alternatives/find-lawyer.yaml:47: urgent must be true or false',
+        "kb/alternatives/find-lawyer.yaml:47: urgent must be true or false",
         'kb/closure/chnv-ended.yaml:19: the "ht" part has no answer',
         "kb/scams/scam-signs.yaml:3: warning: reviewed 2025-10-19, more than 180 days ago: check the answer against its sources and update the date",
     ]
@@ -303,10 +440,22 @@ def test_near_duplicates_are_found_next_to_an_exact_duplicate(in_tmp: Path) -> N
     """A question written twice (here once in the same entry, which is allowed) takes the
     slower path of the duplicate check: near-duplicates are still reported at their lines, once
     per pair of entries."""
-    write_entry(in_tmp, "chnv-ended", reviewed=RECENT, en=with_questions("chnv-ended", "en", "is the parole program over now", "Is the parole program over now?"))
-    write_entry(in_tmp, "reopening-rumors", reviewed=RECENT, en=with_questions("reopening-rumors", "en", "is the parole program now over"))
+    write_entry(
+        in_tmp,
+        "chnv-ended",
+        reviewed=RECENT,
+        en=with_questions("chnv-ended", "en", "is the parole program over now", "Is the parole program over now?"),
+    )
+    write_entry(
+        in_tmp,
+        "reopening-rumors",
+        reviewed=RECENT,
+        en=with_questions("reopening-rumors", "en", "is the parole program now over"),
+    )
     result, found = problems()
-    assert found == ['kb/closure/reopening-rumors.yaml:43: warning: this "en" question is almost the same as one in kb/closure/chnv-ended.yaml:44 (chnv-ended); the bot may hesitate between the two entries, make them clearly different']
+    assert found == [
+        'kb/closure/reopening-rumors.yaml:43: warning: this "en" question is almost the same as one in kb/closure/chnv-ended.yaml:44 (chnv-ended); the bot may hesitate between the two entries, make them clearly different'
+    ]
     assert result.kb is not None
 
 
@@ -342,7 +491,9 @@ def test_parallel_reading_gives_the_same_result(in_tmp: Path, caplog: pytest.Log
     one, two = knowledge.load(KB, today=DAY, workers=1), knowledge.load(KB, today=DAY, workers=2)
     assert one.kb is not None and two.kb is not None
     assert two.kb.entries == one.kb.entries and two.kb.version == one.kb.version
-    assert [t.folded_questions for e in two.kb for t in e.texts.values()] == [t.folded_questions for e in one.kb for t in e.texts.values()]
+    assert [t.folded_questions for e in two.kb for t in e.texts.values()] == [
+        t.folded_questions for e in one.kb for t in e.texts.values()
+    ]
     assert "parallel reading failed" not in caplog.text  # the pool really ran
 
 
@@ -350,7 +501,9 @@ def test_the_bot_loads_without_the_near_duplicate_search_only(in_tmp: Path) -> N
     """The bot loads with ``near_duplicates=False``: the same entries, version and problems,
     without the near-duplicate warnings only (those are for ``check``)."""
     near_duplicate_questions(in_tmp)
-    stale_review_entry = write_entry(in_tmp, "find-lawyer", "alternatives", reviewed=DAY - dt.timedelta(days=STALE_DAYS + 1))
+    stale_review_entry = write_entry(
+        in_tmp, "find-lawyer", "alternatives", reviewed=DAY - dt.timedelta(days=STALE_DAYS + 1)
+    )
     full, serving = knowledge.load(KB, today=DAY), knowledge.load(KB, today=DAY, near_duplicates=False)
     assert full.kb is not None and serving.kb is not None
     assert serving.kb.entries == full.kb.entries and serving.kb.version == full.kb.version
@@ -365,7 +518,13 @@ def test_the_bot_loads_without_the_near_duplicate_search_only(in_tmp: Path) -> N
 
 
 def test_translation_without_or_with_an_old_fingerprint_is_a_warning(in_tmp: Path) -> None:
-    write_entry(in_tmp, "chnv-ended", reviewed=RECENT, stamp=False, en={**generic_lang("chnv-ended", "en"), "translated_from": "0123abcd"})
+    write_entry(
+        in_tmp,
+        "chnv-ended",
+        reviewed=RECENT,
+        stamp=False,
+        en={**generic_lang("chnv-ended", "en"), "translated_from": "0123abcd"},
+    )
     result, found = problems()
     assert result.kb is not None
     assert found == [
@@ -387,7 +546,13 @@ def _dated(lang: str, switch: dt.date, start_again: dt.date | None = None) -> di
 
 def test_dated_answer_variants(in_tmp: Path) -> None:
     switch = DAY + dt.timedelta(days=30)
-    write_entry(in_tmp, "chnv-ended", reviewed=RECENT, stamp=False, **{lang: _dated(lang, switch) for lang in ("es", "ht", "en")})
+    write_entry(
+        in_tmp,
+        "chnv-ended",
+        reviewed=RECENT,
+        stamp=False,
+        **{lang: _dated(lang, switch) for lang in ("es", "ht", "en")},
+    )
     result, found = problems()
     assert found == []
     text = result.kb.get("chnv-ended").text("es")
@@ -397,7 +562,11 @@ def test_dated_answer_variants(in_tmp: Path) -> None:
 
 def test_gap_between_dated_answer_variants(in_tmp: Path) -> None:
     switch = DAY + dt.timedelta(days=30)
-    langs = {"es": _dated("es", switch, switch + dt.timedelta(days=4)), "ht": _dated("ht", switch), "en": _dated("en", switch)}
+    langs = {
+        "es": _dated("es", switch, switch + dt.timedelta(days=4)),
+        "ht": _dated("ht", switch),
+        "en": _dated("en", switch),
+    }
     write_entry(in_tmp, "chnv-ended", reviewed=RECENT, stamp=False, **langs)
     result, found = problems()
     assert result.kb is None
@@ -409,7 +578,9 @@ def test_gap_between_dated_answer_variants(in_tmp: Path) -> None:
 
 
 def test_missing_folder_and_empty_folder(tmp_path: Path) -> None:
-    assert [str(p) for p in knowledge.load(tmp_path / "nope").problems] == [f"{tmp_path / 'nope'}:0: the folder {tmp_path / 'nope'} does not exist"]
+    assert [str(p) for p in knowledge.load(tmp_path / "nope").problems] == [
+        f"{tmp_path / 'nope'}:0: the folder {tmp_path / 'nope'} does not exist"
+    ]
     assert [str(p) for p in knowledge.load(tmp_path).problems] == [f"{tmp_path}:0: no .yaml files found in this folder"]
 
 
@@ -424,7 +595,9 @@ def test_empty_file_and_a_list_instead_of_an_entry(in_tmp: Path) -> None:
 
 def test_broken_synonyms_file(in_tmp: Path) -> None:
     valid(in_tmp)
-    write_text(in_tmp, "synonyms.yaml", "parole: [parole, parol]\nwork permit: [ead]\nlawyer: abogado\nempty: [parole, '!!']\n")
+    write_text(
+        in_tmp, "synonyms.yaml", "parole: [parole, parol]\nwork permit: [ead]\nlawyer: abogado\nempty: [parole, '!!']\n"
+    )
     assert problems()[1] == [
         'kb/synonyms.yaml:2: the group name "work permit" must be lowercase letters, digits and "-" or "_"',
         'kb/synonyms.yaml:3: the group "lawyer" must be a list of words or phrases in [ ] (quote words like "no")',
@@ -444,7 +617,11 @@ def test_problem_text_format() -> None:
 def run_check(directory: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [PYTHON, "-m", "bot", "check", str(directory)],
-        cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -452,7 +629,13 @@ def test_check_command_prints_every_error_and_exits_1(tmp_path: Path) -> None:
     kb = tmp_path / "kb"
     write_synonyms(kb)
     recent = dt.date.today() - dt.timedelta(days=3)
-    write_text(kb, "closure/chnv-ended.yaml", entry_yaml("chnv-ended", reviewed=recent).replace("category: closure\n", "category: closure\ncategory: scams\n"))
+    write_text(
+        kb,
+        "closure/chnv-ended.yaml",
+        entry_yaml("chnv-ended", reviewed=recent).replace(
+            "category: closure\n", "category: closure\ncategory: scams\n"
+        ),
+    )
     write_entry(kb, "find-lawyer", "alternatives", reviewed=recent, related=["talk-to-human"])
     write_entry(kb, "scam-signs", "scams", reviewed=recent, sources=[{"title": "FTC", "url": "reportfraud.ftc.gov"}])
     write_text(kb, "scams/report-scam.yaml", "id: report-scam\ncategory: scams\n  reviewed: 2026-01-01\n")

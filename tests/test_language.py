@@ -8,12 +8,12 @@ small knowledge base, as ``Engine`` builds it.
 from __future__ import annotations
 
 import pytest
+from helpers import TODAY, write_small_kb
 
 from bot.core import knowledge
 from bot.core.conversation import Engine
 from bot.core.langs import LANGS
 from bot.core.language import LanguageDetector
-from helpers import TODAY, write_small_kb
 
 ES = [
     "oigan alguien sabe si ya cerraron lo del parole??",

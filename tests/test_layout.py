@@ -19,7 +19,9 @@ def module_name(path: Path) -> str:
 
 def _is_type_checking(node: ast.If) -> bool:
     test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def imports_of(path: Path, known: set[str]) -> set[str]:
@@ -61,7 +63,7 @@ def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                return [*stack[stack.index(nxt):], nxt]
+                return [*stack[stack.index(nxt) :], nxt]
             if nxt not in state and (found := walk(nxt)):
                 return found
         stack.pop()
@@ -110,3 +112,13 @@ def test_layers_import_only_what_is_below_them(layer: str) -> None:
                 if dep != "bot.config" and top not in ALLOWED[layer] and dep != "bot":
                     wrong.append(f"{name} imports {dep}")
     assert wrong == []
+
+
+def test_the_wheel_lists_every_package() -> None:
+    """pyproject.toml names the packages explicitly (the data folders are mapped into the wheel):
+    a new subpackage missing there would be missing from an installed bot."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    present = {module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("__init__.py")}
+    assert present <= listed, sorted(present - listed)

@@ -7,13 +7,13 @@ import logging
 from pathlib import Path
 
 import pytest
+from conftest import TOKEN, RunningBot
+from test_bot_e2e import cb, eventually
+from test_bot_e2e import sent_after as _sent_after
 
 from bot.telegram import logs
 from bot.telegram.delivery import MAX_RETRIES
 from bot.telegram.logs import PrivacyFilter, hash_user, scrub
-from conftest import TOKEN, RunningBot
-from test_bot_e2e import cb, eventually
-from test_bot_e2e import sent_after as _sent_after
 
 USER = 731942685
 MARKER = "zq-MARKER-7f3a"
@@ -21,9 +21,23 @@ FIRST_NAME = "Yolanda-Firstname"
 USERNAME = "yolanda_handle_88"
 PHONE = "305 555 0199"
 #: Every logger that could carry a payload, set to DEBUG by the test.
-LOGGERS = ("", "bot", "telegram", "telegram.ext", "telegram.ext.ExtBot", "telegram.Bot", "telegram.ext.Application",
-           "telegram.ext.Updater", "telegram.ext.AIORateLimiter", "telegram.request", "httpx", "httpcore", "aiosqlite",
-           "apscheduler", "asyncio")
+LOGGERS = (
+    "",
+    "bot",
+    "telegram",
+    "telegram.ext",
+    "telegram.ext.ExtBot",
+    "telegram.Bot",
+    "telegram.ext.Application",
+    "telegram.ext.Updater",
+    "telegram.ext.AIORateLimiter",
+    "telegram.request",
+    "httpx",
+    "httpcore",
+    "aiosqlite",
+    "apscheduler",
+    "asyncio",
+)
 
 
 async def sent_after(fake, inject, **kwargs):
@@ -37,12 +51,19 @@ def secrets() -> list[str]:
 def leaks(records: list[logging.LogRecord]) -> list[tuple[str, str]]:
     found = []
     for record in records:
-        text = record.getMessage() + "\n" + (record.exc_text or "") + (logging.Formatter().formatException(record.exc_info) if record.exc_info and not record.exc_text else "")
+        text = (
+            record.getMessage()
+            + "\n"
+            + (record.exc_text or "")
+            + (logging.Formatter().formatException(record.exc_info) if record.exc_info and not record.exc_text else "")
+        )
         found += [(record.name, s) for s in secrets() if s in text]
     return found
 
 
-async def test_no_text_name_phone_id_or_token_in_any_log_record(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_text_name_phone_id_or_token_in_any_log_record(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
     fake = bot.fake
@@ -59,7 +80,9 @@ async def test_no_text_name_phone_id_or_token_in_any_log_record(bot: RunningBot,
     await sent_after(fake, lambda: fake.message(USER, f"{MARKER} permiso de trabajo", **who))
     fake.fail_next("sendMessage", status=500, count=MAX_RETRIES + 1)
     fake.message(USER, f"{MARKER} otra pregunta", **who)
-    await eventually(lambda: any(r.name == "bot.telegram.handlers" and "NetworkError" in r.getMessage() for r in caplog.records))
+    await eventually(
+        lambda: any(r.name == "bot.telegram.handlers" and "NetworkError" in r.getMessage() for r in caplog.records)
+    )
     fake.block_user(USER)
     fake.message(USER, f"{MARKER} bloqueado", **who)
 
@@ -76,7 +99,9 @@ async def test_no_text_name_phone_id_or_token_in_any_log_record(bot: RunningBot,
     assert not [r for r in caplog.records if r.name.startswith("httpx") and r.levelno < logging.WARNING]
 
 
-async def test_the_check_catches_a_leak_when_the_filter_is_off(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_check_catches_a_leak_when_the_filter_is_off(
+    bot: RunningBot, caplog: pytest.LogCaptureFixture
+) -> None:
     """Proof that the test above can fail: without the filter PTB logs the message text at DEBUG."""
     for name in LOGGERS:
         caplog.set_level(logging.DEBUG, logger=name)
@@ -84,7 +109,9 @@ async def test_the_check_catches_a_leak_when_the_filter_is_off(bot: RunningBot, 
     for where in unfiltered:
         where.removeFilter(logs._FILTER)
     try:
-        await sent_after(bot.fake, lambda: bot.fake.message(USER, f"{MARKER} se acabó el parole?", first_name=FIRST_NAME))
+        await sent_after(
+            bot.fake, lambda: bot.fake.message(USER, f"{MARKER} se acabó el parole?", first_name=FIRST_NAME)
+        )
     finally:
         for where in unfiltered:
             where.addFilter(logs._FILTER)
@@ -98,10 +125,22 @@ def test_filter_drops_payload_records_and_hides_the_token() -> None:
     def record(name: str, level: int, msg: str, *args: object) -> logging.LogRecord:
         return logging.LogRecord(name, level, __file__, 1, msg, args, None)
 
-    assert not check.filter(record("telegram.ext.ExtBot", logging.DEBUG, "Calling Bot API endpoint `%s` with parameters `%s`", "sendMessage", {"text": MARKER}))
-    assert not check.filter(record("httpx", logging.INFO, "HTTP Request: POST %s", f"https://api.telegram.org/bot{TOKEN}/getMe"))
+    assert not check.filter(
+        record(
+            "telegram.ext.ExtBot",
+            logging.DEBUG,
+            "Calling Bot API endpoint `%s` with parameters `%s`",
+            "sendMessage",
+            {"text": MARKER},
+        )
+    )
+    assert not check.filter(
+        record("httpx", logging.INFO, "HTTP Request: POST %s", f"https://api.telegram.org/bot{TOKEN}/getMe")
+    )
     assert not check.filter(record("aiosqlite", logging.DEBUG, "executing %s", MARKER))
-    kept = record("telegram.ext.Updater", logging.ERROR, "Error while getting Updates: %s", f"url /bot{TOKEN}/getUpdates")
+    kept = record(
+        "telegram.ext.Updater", logging.ERROR, "Error while getting Updates: %s", f"url /bot{TOKEN}/getUpdates"
+    )
     assert check.filter(kept)
     assert TOKEN not in kept.getMessage() and logs.HIDDEN in kept.getMessage()
     ours = record("bot.telegram.handlers", logging.DEBUG, "user %s", hash_user(USER, "s"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import SMALL_KB, TODAY, write_small_kb
 
 from bot.core import knowledge, policy
 from bot.core.conversation import Engine, Reply
@@ -17,7 +18,6 @@ from bot.core.knowledge import KnowledgeBase
 from bot.core.langs import LANGS
 from bot.core.matching import Candidate, Matcher
 from bot.ui.render import Renderer
-from helpers import SMALL_KB, TODAY, write_small_kb
 
 ACTIONS = {"answer", "suggest", "escalate"}
 
@@ -126,13 +126,27 @@ def test_short_unknown_words_are_not_corrected(matcher: Matcher) -> None:
 @pytest.mark.parametrize(
     ("phrases", "concept"),
     [
-        ([("permiso de trabajo", "es"), ("pèmi travay", "ht"), ("work permit", "en"), ("kat travay", "ht"), ("EAD", "en")], "@work_permit"),
+        (
+            [
+                ("permiso de trabajo", "es"),
+                ("pèmi travay", "ht"),
+                ("work permit", "en"),
+                ("kat travay", "ht"),
+                ("EAD", "en"),
+            ],
+            "@work_permit",
+        ),
         ([("abogado", "es"), ("avoka", "ht"), ("attorney", "en"), ("lawyer", "en")], "@lawyer"),
-        ([("permiso humanitario", "es"), ("paròl", "ht"), ("humanitarian parole", "en"), ("parole de biden", "es")], "@parole"),
+        (
+            [("permiso humanitario", "es"), ("paròl", "ht"), ("humanitarian parole", "en"), ("parole de biden", "es")],
+            "@parole",
+        ),
         ([("estafa", "es"), ("eskwokri", "ht"), ("scam", "en")], "@scam"),
     ],
 )
-def test_synonyms_become_one_concept_in_every_language(matcher: Matcher, phrases: list[tuple[str, str]], concept: str) -> None:
+def test_synonyms_become_one_concept_in_every_language(
+    matcher: Matcher, phrases: list[tuple[str, str]], concept: str
+) -> None:
     for phrase, lang in phrases:
         assert matcher.analyze(phrase, lang).terms == (concept,), phrase
 
@@ -192,7 +206,9 @@ def test_unrelated_question_escalates(engine: Engine, text: str) -> None:
         ("thank you so much", "en", "thanks"),
     ],
 )
-def test_greetings_and_thanks_are_smalltalk_never_a_topic(engine: Engine, kb: KnowledgeBase, text: str, lang: str, kind: str) -> None:
+def test_greetings_and_thanks_are_smalltalk_never_a_topic(
+    engine: Engine, kb: KnowledgeBase, text: str, lang: str, kind: str
+) -> None:
     reply = engine.respond(text, lang)
     assert reply.smalltalk == kind
     assert reply.topic is None and reply.suggestions == () and reply.candidates == ()
@@ -293,7 +309,10 @@ def test_reply_agrees_with_policy(engine: Engine) -> None:
         reply = engine.respond(text)
         decision = policy.decide(reply.candidates)
         assert (reply.action, reply.topic, reply.score, reply.suggestions) == (
-            decision.action, decision.topic, decision.score, decision.suggestions
+            decision.action,
+            decision.topic,
+            decision.score,
+            decision.suggestions,
         )
 
 

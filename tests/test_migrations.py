@@ -8,17 +8,22 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from bot.store.storage import MIGRATIONS, Storage, UserPrefs
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import _bot_process, _env
+
+from bot.store.storage import MIGRATIONS, Storage, UserPrefs
 
 
 def make_v1(path: Path) -> None:
     """A database exactly as the first released bot left it (schema version 1), with rows."""
     with sqlite3.connect(path) as db:
         db.executescript(f"BEGIN;\n{MIGRATIONS[0]}\nPRAGMA user_version = 1;\nCOMMIT;")
-        db.execute("INSERT INTO users (user_id, lang, lang_chosen, active, last_seen) VALUES (7, 'ht', 1, 1, '2026-11-01')")
-        db.execute("INSERT INTO unanswered (day, lang, text, closest_entry, reason) VALUES ('2026-11-01', 'ht', 'kesyon', NULL, 'escalate')")
+        db.execute(
+            "INSERT INTO users (user_id, lang, lang_chosen, active, last_seen) VALUES (7, 'ht', 1, 1, '2026-11-01')"
+        )
+        db.execute(
+            "INSERT INTO unanswered (day, lang, text, closest_entry, reason) VALUES ('2026-11-01', 'ht', 'kesyon', NULL, 'escalate')"
+        )
         db.execute("INSERT INTO daily_stats VALUES ('2026-11-01', 'ht', 'chnv-ended', 3)")
     db.close()
 

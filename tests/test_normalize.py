@@ -169,12 +169,25 @@ def test_expansion_is_idempotent(lang: str) -> None:
 
 @pytest.mark.parametrize(
     "text, folded",
-    [("I--134A", "i134a"), ("i 134 - a", "i134a"), ("H-1B!", "h1b"), ("pago $ 300", "pago 300 usd"), ("I-134 y el I-94", "i134 y el i94")],
+    [
+        ("I--134A", "i134a"),
+        ("i 134 - a", "i134a"),
+        ("H-1B!", "h1b"),
+        ("pago $ 300", "pago 300 usd"),
+        ("I-134 y el I-94", "i134 y el i94"),
+    ],
 )
 def test_runs_of_punctuation_count_as_one_space_for_forms(text: str, folded: str) -> None:
     assert fold(text) == folded
 
 
 def test_fold_texts_keeps_each_text_apart() -> None:
-    assert fold_texts(["mi I", "134 a", "pague 300", "$ ayer", "linea\npartida", ""]) == ("mi i", "134 a", "pague 300", "ayer", "linea partida", "")
+    assert fold_texts(["mi I", "134 a", "pague 300", "$ ayer", "linea\npartida", ""]) == (
+        "mi i",
+        "134 a",
+        "pague 300",
+        "ayer",
+        "linea partida",
+        "",
+    )
     assert fold_texts([]) == ()

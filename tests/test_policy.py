@@ -11,12 +11,20 @@ import pytest
 from bot.core.matching import Candidate
 from bot.core.policy import (
     ANSWER_MARGIN as M,
+)
+from bot.core.policy import (
     ANSWER_SCORE as A,
+)
+from bot.core.policy import (
     MAX_SUGGESTIONS,
-    SUGGEST_SCORE as S,
-    SUGGEST_WINDOW as W,
     Decision,
     decide,
+)
+from bot.core.policy import (
+    SUGGEST_SCORE as S,
+)
+from bot.core.policy import (
+    SUGGEST_WINDOW as W,
 )
 
 EPS = 0.1
@@ -60,7 +68,11 @@ TABLE = [
     ("third outside the window", cands(A, A - EPS, A - W - EPS), Decision("suggest", None, A, ("e0", "e1"))),
     # the runner-up is suggested even when it is further than the window from the best
     ("far runner-up still suggested", cands(A - EPS, S), Decision("suggest", None, round(A - EPS, 1), ("e0", "e1"))),
-    ("many close ones are capped", cands(A, A, A, A, A), Decision("suggest", None, A, tuple(f"e{i}" for i in range(MAX_SUGGESTIONS)))),
+    (
+        "many close ones are capped",
+        cands(A, A, A, A, A),
+        Decision("suggest", None, A, tuple(f"e{i}" for i in range(MAX_SUGGESTIONS))),
+    ),
 ]
 
 

@@ -7,12 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
-from bot.telegram import privacy
-from bot.ui.i18n import _
-from bot.store.storage import Storage
 from conftest import RunningBot, make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
+
+from bot.store.storage import Storage
+from bot.telegram import privacy
+from bot.ui.i18n import _
 
 DAY = dt.date(2026, 11, 23)
 USER, OTHER, VOLUNTEERS = 4242, 5151, -1009000
@@ -57,7 +57,8 @@ async def add_ticket(store: Storage, user_id: int, *, closed: dt.date | None, to
         (ticket_id, created),
     )
     await db.execute_fetchall(
-        "INSERT INTO outbox (ticket_id, target, payload, next_attempt_at) VALUES (?, 'group', '{}', ?)", (ticket_id, created)
+        "INSERT INTO outbox (ticket_id, target, payload, next_attempt_at) VALUES (?, 'group', '{}', ?)",
+        (ticket_id, created),
     )
     return int(ticket_id)
 
@@ -227,7 +228,10 @@ async def test_forget_command_deletes_and_confirms_in_the_users_language(bot: Ru
 
     [reply] = await sent_after(fake, lambda: fake.command(USER, "/forget", language_code="es"))
 
-    expected = _("ht", "Done: I deleted everything I kept about you (your language and any conversation with a volunteer). If you write again, I start from zero.")
+    expected = _(
+        "ht",
+        "Done: I deleted everything I kept about you (your language and any conversation with a volunteer). If you write again, I start from zero.",
+    )
     assert reply.text == bot.renderer.notice(expected).html
     assert await bot.storage.user(USER) is None
     assert await bot.storage.user(OTHER) is not None
@@ -294,7 +298,10 @@ def test_database_file_keeps_no_names(tmp_path: Path) -> None:
 
     asyncio.run(make())
     with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
-        names = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+        names = [
+            row[0]
+            for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        ]
         cols = {c[1].lower() for t in names for c in db.execute(f'PRAGMA table_info("{t}")')}
     db.close()
     for forbidden in ("first_name", "last_name", "username", "name", "phone", "phone_number"):

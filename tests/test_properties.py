@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
+from helpers import SMALL_KB, SMALL_SYNONYMS, TODAY, write_small_kb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-import yaml
 from rapidfuzz import fuzz
 
 from bot.core import knowledge, normalize, validate, yamlload
@@ -15,19 +16,26 @@ from bot.core.conversation import Engine
 from bot.core.langs import LANGS
 from bot.core.language import LanguageDetector
 from bot.core.normalize import fold, fold_texts, tokens
-from helpers import SMALL_KB, SMALL_SYNONYMS, TODAY, write_small_kb
 
 PROPERTY = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 FOLDED = re.compile(r"(?:[0-9a-z]+(?: [0-9a-z]+)*)?")
 
-CURATED = [(q, lang, entry_id) for entry_id, spec in SMALL_KB.items() for lang in LANGS for q in spec[lang]["questions"]]
+CURATED = [
+    (q, lang, entry_id) for entry_id, spec in SMALL_KB.items() for lang in LANGS for q in spec[lang]["questions"]
+]
 # Words that exist in the knowledge base, to build texts that reach the ranking code.
-KB_WORDS = sorted({w for q, _, _ in CURATED for w in q.split()} | {p for group in SMALL_SYNONYMS.values() for p in group})
+KB_WORDS = sorted(
+    {w for q, _, _ in CURATED for w in q.split()} | {p for group in SMALL_SYNONYMS.values() for p in group}
+)
 
 any_text = st.text(max_size=300)
 # Knowledge-base words mixed with arbitrary Unicode fragments, emoji and HTML characters.
 kb_like_text = st.lists(
-    st.one_of(st.sampled_from(KB_WORDS), st.text(max_size=8), st.sampled_from(["😭", "🙏", "<b>", "&amp;", "¿", "?!", "I-134A", "привет", "你好"])),
+    st.one_of(
+        st.sampled_from(KB_WORDS),
+        st.text(max_size=8),
+        st.sampled_from(["😭", "🙏", "<b>", "&amp;", "¿", "?!", "I-134A", "привет", "你好"]),
+    ),
     max_size=25,
 ).map(" ".join)
 texts = st.one_of(any_text, kb_like_text)
@@ -57,7 +65,9 @@ def test_folding_many_texts_at_once_is_folding_each(items: list[str]) -> None:
     assert fold_texts(items) == tuple(fold(t) for t in items)
 
 
-pieces = st.lists(st.sampled_from(["a", "b", "zz", "z", "aaa", "é", "ééé", "  ", "\n", "111", "A", "AAA"]), max_size=12).map("".join)
+pieces = st.lists(
+    st.sampled_from(["a", "b", "zz", "z", "aaa", "é", "ééé", "  ", "\n", "111", "A", "AAA"]), max_size=12
+).map("".join)
 
 
 @PROPERTY
@@ -77,7 +87,10 @@ def test_repeat_test_agrees_with_the_regex(text: str) -> None:
 
 # Questions that differ by a letter or a word, so that many pairs are near-duplicates.
 near_questions = st.lists(
-    st.lists(st.sampled_from(["parole", "parol", "termino", "se", "acabo", "el", "la", "chnv", "pwogram", "fini", "a", "x"]), max_size=9).map(" ".join),
+    st.lists(
+        st.sampled_from(["parole", "parol", "termino", "se", "acabo", "el", "la", "chnv", "pwogram", "fini", "a", "x"]),
+        max_size=9,
+    ).map(" ".join),
     max_size=40,
 )
 
@@ -131,7 +144,9 @@ def _trained() -> LanguageDetector:
 
 @PROPERTY
 @given(texts, st.sampled_from([None, *LANGS]), hints)
-def test_respond_never_raises_and_keeps_its_contract(engine: Engine, text: str, lang: str | None, hint_list: list[str | None]) -> None:
+def test_respond_never_raises_and_keeps_its_contract(
+    engine: Engine, text: str, lang: str | None, hint_list: list[str | None]
+) -> None:
     reply = engine.respond(text, lang, hint_list)
     ids = {e.id for e in engine.kb}
     assert reply.lang in LANGS
@@ -150,8 +165,12 @@ def test_respond_never_raises_and_keeps_its_contract(engine: Engine, text: str, 
     assert reply.text == text
 
 
-@pytest.mark.parametrize(("question", "lang", "entry_id"), CURATED, ids=[f"{e}-{l}-{i}" for i, (_, l, e) in enumerate(CURATED)])
-def test_every_curated_question_ranks_its_own_entry_first(engine: Engine, question: str, lang: str, entry_id: str) -> None:
+@pytest.mark.parametrize(
+    ("question", "lang", "entry_id"), CURATED, ids=[f"{e}-{l}-{i}" for i, (_, l, e) in enumerate(CURATED)]
+)
+def test_every_curated_question_ranks_its_own_entry_first(
+    engine: Engine, question: str, lang: str, entry_id: str
+) -> None:
     reply = engine.respond(question, lang)
     assert reply.candidates, question
     assert reply.candidates[0].entry_id == entry_id, reply.candidates
@@ -181,10 +200,52 @@ def test_curated_question_survives_cosmetic_changes(engine: Engine, item: tuple[
 # Plain (unquoted) values that YAML reads as something other than text, and look-alikes.
 plain_values = st.sampled_from(
     [
-        "yes", "No", "ON", "off", "y", "n", "true", "False", "~", "null", "Null", "NULL", "nul", "1", "-1", "+7", "0x1F",
-        "0o17", "017", "1_000", "1.5", "-.5e3", ".inf", "-.Inf", ".NaN", "2026-11-23", "2026-11-23 10:00:00",
-        "2026-11-23T10:00:00Z", "2026-1-2", "1:20", "190:20:30", "=", "tps", "otro", "Tal vez", "nou", "fini", "3 meses",
-        "'quoted'", '"no"', "é", "-", ".", "0", "1e3", "12345678901234567890",
+        "yes",
+        "No",
+        "ON",
+        "off",
+        "y",
+        "n",
+        "true",
+        "False",
+        "~",
+        "null",
+        "Null",
+        "NULL",
+        "nul",
+        "1",
+        "-1",
+        "+7",
+        "0x1F",
+        "0o17",
+        "017",
+        "1_000",
+        "1.5",
+        "-.5e3",
+        ".inf",
+        "-.Inf",
+        ".NaN",
+        "2026-11-23",
+        "2026-11-23 10:00:00",
+        "2026-11-23T10:00:00Z",
+        "2026-1-2",
+        "1:20",
+        "190:20:30",
+        "=",
+        "tps",
+        "otro",
+        "Tal vez",
+        "nou",
+        "fini",
+        "3 meses",
+        "'quoted'",
+        '"no"',
+        "é",
+        "-",
+        ".",
+        "0",
+        "1e3",
+        "12345678901234567890",
     ]
 )
 
@@ -195,7 +256,12 @@ def test_values_are_read_as_pyyaml_safe_load_reads_them(pairs: list[tuple[str, s
     """The loader resolves tags itself (faster than PyYAML's generic resolver): every plain,
     quoted, listed or key value reads as ``yaml.safe_load`` reads it, or both refuse it."""
     document = "\n".join(f"- {value}" for value, _ in pairs) + "\n"
-    mapping = "\n".join(f"k{i}: {value}" for i, (_, value) in enumerate(pairs)) + "\n" + "\n".join(f"{key}: 1" for key, _ in pairs[:1]) + "\n"
+    mapping = (
+        "\n".join(f"k{i}: {value}" for i, (_, value) in enumerate(pairs))
+        + "\n"
+        + "\n".join(f"{key}: 1" for key, _ in pairs[:1])
+        + "\n"
+    )
     for text in (document, mapping, "[" + ", ".join(v for _, v in pairs) + "]\n"):
         try:
             expected = repr(yaml.safe_load(text))
@@ -212,7 +278,9 @@ def test_pyyaml_safe_loader_has_no_path_or_wildcard_resolvers() -> None:
 
 
 def test_merge_keys_and_anchors_read_as_pyyaml_safe_load_reads_them() -> None:
-    text = "base: &b {title: x, url: 'https://a.org'}\nother:\n  <<: *b\n  title: y\nlist: &l [a, b]\nagain: *l\n= : v\n"
+    text = (
+        "base: &b {title: x, url: 'https://a.org'}\nother:\n  <<: *b\n  title: y\nlist: &l [a, b]\nagain: *l\n= : v\n"
+    )
     result = yamlload.load_yaml(text)
     assert not result.problems
     assert repr(result.data) == repr(yaml.safe_load(text))

@@ -7,12 +7,12 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.ui import callbacks
 from bot.core import policy
-from bot.telegram.flood import FloodGuard
 from bot.core.knowledge import OUT_OF_SCOPE
 from bot.core.matching import Candidate
 from bot.core.redact import redact
+from bot.telegram.flood import FloodGuard
+from bot.ui import callbacks
 from bot.ui.render import MESSAGE_LIMIT, split_message
 
 PROPERTY = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -20,8 +20,13 @@ PROPERTY = settings(max_examples=200, deadline=None, database=None, suppress_hea
 #: Payload-like strings: real actions and ids mixed with arbitrary Unicode and separators.
 payloads = st.one_of(
     st.text(max_size=80),
-    st.lists(st.one_of(st.sampled_from(["1", "0", "2", "|", *callbacks.ACTIONS, "chnv-ended", "es", "yes", "../", "-"]), st.text(max_size=5)),
-             max_size=8).map("".join),
+    st.lists(
+        st.one_of(
+            st.sampled_from(["1", "0", "2", "|", *callbacks.ACTIONS, "chnv-ended", "es", "yes", "../", "-"]),
+            st.text(max_size=5),
+        ),
+        max_size=8,
+    ).map("".join),
 )
 
 
@@ -40,12 +45,18 @@ def test_any_callback_data_decodes_to_none_or_a_valid_payload(data: str) -> None
 def test_any_text_splits_into_messages_telegram_accepts(text: str) -> None:
     chunks = split_message(text)
     assert all(len(chunk) <= MESSAGE_LIMIT for chunk in chunks)
-    assert "".join(chunks).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(" ", "") or not text.strip()
+    assert (
+        "".join(chunks).replace("\n", "").replace(" ", "") == text.replace("\n", "").replace(" ", "")
+        or not text.strip()
+    )
 
 
 candidates = st.lists(
-    st.builds(Candidate, st.sampled_from(["chnv-ended", "work-permit", "find-lawyer", "scam-payment", OUT_OF_SCOPE]),
-              st.floats(min_value=0, max_value=100, allow_nan=False)),
+    st.builds(
+        Candidate,
+        st.sampled_from(["chnv-ended", "work-permit", "find-lawyer", "scam-payment", OUT_OF_SCOPE]),
+        st.floats(min_value=0, max_value=100, allow_nan=False),
+    ),
     max_size=6,
 ).map(lambda cs: sorted(cs, key=lambda c: -c.score))
 
@@ -74,8 +85,13 @@ def test_masking_never_raises_and_is_stable(text: str) -> None:
 
 
 @PROPERTY
-@given(st.integers(min_value=1, max_value=5), st.lists(st.tuples(st.integers(0, 3), st.floats(0, 30, allow_nan=False)), max_size=120))
-def test_flood_guard_never_lets_more_than_the_limit_through_in_a_window(limit: int, events: list[tuple[int, float]]) -> None:
+@given(
+    st.integers(min_value=1, max_value=5),
+    st.lists(st.tuples(st.integers(0, 3), st.floats(0, 30, allow_nan=False)), max_size=120),
+)
+def test_flood_guard_never_lets_more_than_the_limit_through_in_a_window(
+    limit: int, events: list[tuple[int, float]]
+) -> None:
     now = [0.0]
     guard = FloodGuard(limit, window=60, clock=lambda: now[0])
     passed: dict[int, list[float]] = {}

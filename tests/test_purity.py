@@ -7,7 +7,6 @@ import json
 import subprocess
 
 import pytest
-
 from helpers import PYTHON, ROOT, subprocess_env
 
 CORE = sorted(f"bot.core.{p.stem}" for p in (ROOT / "bot" / "core").glob("*.py") if p.stem != "__init__")
@@ -25,7 +24,9 @@ print(json.dumps(bad))
 
 @pytest.mark.parametrize("modules", [CORE, ALSO_PURE], ids=["core", "also-pure"])
 def test_core_does_not_import_telegram_or_storage(modules: list[str]) -> None:
-    done = subprocess.run([PYTHON, "-c", PROBE, *modules], cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [PYTHON, "-c", PROBE, *modules], cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
 
@@ -36,7 +37,9 @@ def test_the_probe_would_notice_telegram() -> None:
 
     if importlib.util.find_spec("telegram") is None:
         pytest.skip("python-telegram-bot is not installed")
-    done = subprocess.run([PYTHON, "-c", PROBE, "telegram"], cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [PYTHON, "-c", PROBE, "telegram"], cwd=ROOT, env=subprocess_env(), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert "telegram" in json.loads(done.stdout)
 

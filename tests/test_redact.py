@@ -119,7 +119,10 @@ def test_email_addresses(text, expected):
 def test_several_kinds_in_one_message_are_listed_in_a_fixed_order():
     text = "tel 305-555-0123, A-123-456-789, correo ana@mail.com, recibo IOE0912345678, pasaporte K1234567, SSN 123-45-6789"
     result = redact(text)
-    assert result.text == "tel [phone], [A-number], correo [e-mail], recibo [receipt no.], pasaporte [passport no.], SSN [SSN]"
+    assert (
+        result.text
+        == "tel [phone], [A-number], correo [e-mail], recibo [receipt no.], pasaporte [passport no.], SSN [SSN]"
+    )
     assert result.found == ("a_number", "receipt", "passport", "ssn", "phone", "email")
 
 
@@ -134,7 +137,15 @@ def test_long_digit_runs_are_masked_as_numbers():
 
 
 def test_placeholders_read_in_all_three_languages():
-    assert set(PLACEHOLDERS.values()) == {"[A-number]", "[receipt no.]", "[passport no.]", "[SSN]", "[phone]", "[e-mail]", "[number]"}
+    assert set(PLACEHOLDERS.values()) == {
+        "[A-number]",
+        "[receipt no.]",
+        "[passport no.]",
+        "[SSN]",
+        "[phone]",
+        "[e-mail]",
+        "[number]",
+    }
     assert not any(ch.isdigit() for value in PLACEHOLDERS.values() for ch in value)
 
 
@@ -189,6 +200,7 @@ def test_redacting_twice_changes_nothing(text, expected):
 
 # --- properties ------------------------------------------------------------------------------
 
+
 def _grouped(digits: str, sizes: tuple[int, ...], sep: str) -> str:
     out, i = [], 0
     for size in sizes:
@@ -204,7 +216,11 @@ _SEP = st.sampled_from(["", "-", " ", "."])
 @st.composite
 def identifiers(draw) -> tuple[str, str]:
     """(identifier as a person would type it, its digits)."""
-    kind = draw(st.sampled_from(["a_direct", "a_context", "receipt", "ssn", "ssn_context", "phone_us", "phone_intl", "passport"]))
+    kind = draw(
+        st.sampled_from(
+            ["a_direct", "a_context", "receipt", "ssn", "ssn_context", "phone_us", "phone_intl", "passport"]
+        )
+    )
     if kind == "a_direct":
         digits = draw(st.from_regex(r"\A[0-9]{9}\Z"))
         sep = draw(_SEP)
@@ -212,7 +228,9 @@ def identifiers(draw) -> tuple[str, str]:
         return prefix + _grouped(digits, (3, 3, 3), sep), digits
     if kind == "a_context":
         digits = draw(st.from_regex(r"\A[0-9]{9}\Z"))
-        word = draw(st.sampled_from(["A-number", "numero de extranjero", "nimewo A mwen se", "alien number", "mi A es"]))
+        word = draw(
+            st.sampled_from(["A-number", "numero de extranjero", "nimewo A mwen se", "alien number", "mi A es"])
+        )
         return f"{word} {_grouped(digits, (3, 3, 3), draw(_SEP))}", digits
     if kind == "receipt":
         digits = draw(st.from_regex(r"\A[0-9]{10}\Z"))
@@ -228,7 +246,11 @@ def identifiers(draw) -> tuple[str, str]:
         return f"{word} {digits}", digits
     if kind == "phone_us":
         digits = draw(st.from_regex(r"\A[2-79][0-9]{9}\Z"))  # 8xx toll-free lines are kept
-        shape = draw(st.sampled_from(["{a}-{b}-{c}", "({a}) {b}-{c}", "+1 ({a}) {b}-{c}", "{a}.{b}.{c}", "{a}{b}{c}", "+1 {a} {b} {c}"]))
+        shape = draw(
+            st.sampled_from(
+                ["{a}-{b}-{c}", "({a}) {b}-{c}", "+1 ({a}) {b}-{c}", "{a}.{b}.{c}", "{a}{b}{c}", "+1 {a} {b} {c}"]
+            )
+        )
         return shape.format(a=digits[:3], b=digits[3:6], c=digits[6:]), digits
     if kind == "phone_intl":
         cc = draw(st.sampled_from(["53", "509", "58", "505"]))
@@ -242,7 +264,30 @@ def identifiers(draw) -> tuple[str, str]:
 
 
 _WORDS = st.lists(
-    st.sampled_from(["hola", "mi", "parole", "se", "acabo", "m", "bezwen", "ed", "help", "please", "el", "2025-04-24", "$550", "I-134A", "y", "ak", "and", "?", ",", "."]),
+    st.sampled_from(
+        [
+            "hola",
+            "mi",
+            "parole",
+            "se",
+            "acabo",
+            "m",
+            "bezwen",
+            "ed",
+            "help",
+            "please",
+            "el",
+            "2025-04-24",
+            "$550",
+            "I-134A",
+            "y",
+            "ak",
+            "and",
+            "?",
+            ",",
+            ".",
+        ]
+    ),
     max_size=8,
 ).map(" ".join)
 
@@ -275,6 +320,7 @@ def test_any_text_redacts_without_error_and_idempotently(text):
 
 
 # --- realistic corpus ------------------------------------------------------------------------
+
 
 def _corpus() -> list[dict]:
     return [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -309,6 +355,7 @@ def test_corpus_no_identifier_survives_and_innocent_text_is_unchanged():
 
 
 # --- speed -----------------------------------------------------------------------------------
+
 
 def test_a_long_message_takes_well_under_a_millisecond():
     block = (

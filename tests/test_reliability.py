@@ -16,11 +16,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
-from bot.telegram.delivery import MAX_RETRIES, RetryingRateLimiter
 from conftest import make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import USER, _bot_process, _env, cb, sent_after
+
+from bot.telegram.delivery import MAX_RETRIES, RetryingRateLimiter
 
 QUESTION = "se acabó el parole humanitario?"
 VOLUNTEERS = -1009000
@@ -52,7 +52,12 @@ async def test_sigkill_mid_conversation_then_restart(fake_api: FakeBotAPI, tmp_p
         [consent] = await sent_after(fake, lambda: fake.command(USER, "/human", language_code="es"), timeout=10)
         mark = fake.mark()
         fake.callback_query(USER, cb("k", "yes"), message_id=consent.result["message_id"], language_code="es")
-        [header] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text.startswith("<b>#"), since=mark, timeout=10)
+        [header] = await fake.wait_for(
+            "sendMessage",
+            lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text.startswith("<b>#"),
+            since=mark,
+            timeout=10,
+        )
         topic = header.params["message_thread_id"]
         # Mid-conversation: the relay of the user's message is on its way (Telegram holds its
         # answer back) while other users' questions are being answered and stored.
@@ -77,7 +82,12 @@ async def test_sigkill_mid_conversation_then_restart(fake_api: FakeBotAPI, tmp_p
         await fake.wait_for("getUpdates", since=restart, timeout=20)
         # the relay works both ways: user -> topic, volunteer -> user
         fake.message(USER, "¿siguen ahí?", language_code="es")
-        [relayed] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "¿siguen ahí?", since=restart, timeout=10)
+        [relayed] = await fake.wait_for(
+            "sendMessage",
+            lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "¿siguen ahí?",
+            since=restart,
+            timeout=10,
+        )
         assert relayed.params["message_thread_id"] == topic
         back = fake.mark()
         fake.group_message(VOLUNTEERS, VOLUNTEER, "Sí, seguimos aquí", message_thread_id=topic)
@@ -88,14 +98,18 @@ async def test_sigkill_mid_conversation_then_restart(fake_api: FakeBotAPI, tmp_p
         assert in_topic and all(c.params["message_thread_id"] == topic for c in in_topic)
         with sqlite3.connect(database) as db:
             assert db.execute("SELECT lang, lang_chosen FROM users WHERE user_id = ?", (USER,)).fetchone() == ("ht", 1)
-            assert db.execute("SELECT status, topic_id FROM tickets WHERE user_id = ?", (USER,)).fetchall() == [("open", topic)]
+            assert db.execute("SELECT status, topic_id FROM tickets WHERE user_id = ?", (USER,)).fetchall() == [
+                ("open", topic)
+            ]
         db.close()
         assert len(fake.calls_to("createForumTopic")) == 1
         answered = Counter(c.chat_id for c in fake.sent_messages(since=mark) if "reply_parameters" in c.params)
         lost = [n for n in range(20) if answered[9000 + n] == 0]
         duplicated = [n for n in range(20) if answered[9000 + n] > 1]
-        print(f"\nSIGKILL: relayed message in flight reached the topic {len(in_topic)} time(s); "
-              f"{20 - len(lost)}/20 questions in flight answered, lost {len(lost)}, duplicated {len(duplicated)}")
+        print(
+            f"\nSIGKILL: relayed message in flight reached the topic {len(in_topic)} time(s); "
+            f"{20 - len(lost)}/20 questions in flight answered, lost {len(lost)}, duplicated {len(duplicated)}"
+        )
         assert duplicated == []
         second.send_signal(signal.SIGTERM)
         _stdout, stderr = await asyncio.wait_for(second.communicate(), 15)
@@ -116,9 +130,17 @@ ESCALATING = 20  # users with an open ticket: their messages go to their topic, 
 FAULT_RATE = 0.05
 SEED = 20261123
 TEXTS = (
-    QUESTION, "is the parole program over", "paròl la fini?", "puedo trabajar con mi permiso de trabajo",
-    "donde consigo un abogado gratis", "trabajo abogado", "cuál es la capital de Mongolia", "hola", "thanks",
-    "me piden dinero para reabrir el parole", "ice detuvo a mi esposo",
+    QUESTION,
+    "is the parole program over",
+    "paròl la fini?",
+    "puedo trabajar con mi permiso de trabajo",
+    "donde consigo un abogado gratis",
+    "trabajo abogado",
+    "cuál es la capital de Mongolia",
+    "hola",
+    "thanks",
+    "me piden dinero para reabrir el parole",
+    "ice detuvo a mi esposo",
 )
 
 
@@ -126,8 +148,12 @@ async def open_ticket(fake: FakeBotAPI, services, user: int) -> int:
     """/human, then "yes" on the consent screen; the topic id of the new ticket."""
     mark = fake.mark()
     fake.command(user, "/human", language_code="es")
-    [consent] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == user and cb("k", "yes") in str(c.params.get("reply_markup")),
-                                    since=mark, timeout=10)
+    [consent] = await fake.wait_for(
+        "sendMessage",
+        lambda c: c.ok and c.chat_id == user and cb("k", "yes") in str(c.params.get("reply_markup")),
+        since=mark,
+        timeout=10,
+    )
     fake.callback_query(user, cb("k", "yes"), message_id=consent.result["message_id"], language_code="es")
     deadline = time.monotonic() + 10
     while True:
@@ -156,7 +182,12 @@ async def test_soak_every_answer_and_escalated_message_delivered_once(tmp_path: 
         await start_bot(app)
         try:
             users = [100_000 + n for n in range(USERS)]
-            topics = dict(zip(users[:ESCALATING], await asyncio.gather(*(open_ticket(fake, services, u) for u in users[:ESCALATING]))))
+            topics = dict(
+                zip(
+                    users[:ESCALATING],
+                    await asyncio.gather(*(open_ticket(fake, services, u) for u in users[:ESCALATING])),
+                )
+            )
             mark = fake.mark()
             fake.fail_rate(FAULT_RATE, statuses=(429, 500, "timeout"), seed=SEED)
             asked: list[tuple[int, int, str]] = []
@@ -168,7 +199,11 @@ async def test_soak_every_answer_and_escalated_message_delivered_once(tmp_path: 
 
             def tally() -> tuple[Counter, Counter]:
                 calls = fake.sent_messages(since=mark)
-                replies = Counter((c.chat_id, c.params["reply_parameters"]["message_id"]) for c in calls if "reply_parameters" in c.params)
+                replies = Counter(
+                    (c.chat_id, c.params["reply_parameters"]["message_id"])
+                    for c in calls
+                    if "reply_parameters" in c.params
+                )
                 relayed = Counter((c.params.get("message_thread_id"), c.text) for c in calls if c.chat_id == VOLUNTEERS)
                 return replies, relayed
 
@@ -189,11 +224,19 @@ async def test_soak_every_answer_and_escalated_message_delivered_once(tmp_path: 
             await stop_bot(app)
         faults = dict(fake.faults_injected)
         calls = len([c for c in fake.calls if c.method != "getUpdates" and c.seq >= mark])
-        relay_timeouts = len([c for c in fake.calls_to(["sendMessage", "copyMessage"], since=mark)
-                              if c.chat_id == VOLUNTEERS and c.failed_with == "timeout"])
+        relay_timeouts = len(
+            [
+                c
+                for c in fake.calls_to(["sendMessage", "copyMessage"], since=mark)
+                if c.chat_id == VOLUNTEERS and c.failed_with == "timeout"
+            ]
+        )
     answers = [item for item in asked if item[0] not in topics]
     escalated = [item for item in asked if item[0] in topics]
-    counts = {"answers": [arrived(replies, relayed, i) for i in answers], "escalated": [arrived(replies, relayed, i) for i in escalated]}
+    counts = {
+        "answers": [arrived(replies, relayed, i) for i in answers],
+        "escalated": [arrived(replies, relayed, i) for i in escalated],
+    }
     lost = {kind: sum(1 for n in found if n == 0) for kind, found in counts.items()}
     duplicated = {kind: sum(1 for n in found if n > 1) for kind, found in counts.items()}
     print(

@@ -10,12 +10,12 @@ import signal
 from pathlib import Path
 
 import pytest
-
-from bot.telegram import reload
-from bot.ui.render import MESSAGE_LIMIT
 from conftest import TEST_KB, make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import USER, eventually, sent_after
+
+from bot.telegram import reload
+from bot.ui.render import MESSAGE_LIMIT
 
 ADMIN = 777001
 QUESTION = "se acabó el parole humanitario?"
@@ -34,7 +34,10 @@ def entry_file(kb_dir: Path) -> Path:
 
 def break_it(kb_dir: Path) -> Path:
     path = entry_file(kb_dir)
-    path.write_text(path.read_text(encoding="utf-8").replace("related:\n- work-permit", "related:\n- no-such-entry"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("related:\n- work-permit", "related:\n- no-such-entry"),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -60,7 +63,9 @@ async def admin_bot(fake_api: FakeBotAPI, tmp_path: Path, kb_dir: Path):
         await stop_bot(app)
 
 
-async def test_reload_with_a_broken_file_keeps_the_old_kb_and_lists_the_errors(admin_bot, fake_api: FakeBotAPI, kb_dir: Path) -> None:
+async def test_reload_with_a_broken_file_keeps_the_old_kb_and_lists_the_errors(
+    admin_bot, fake_api: FakeBotAPI, kb_dir: Path
+) -> None:
     app, services = admin_bot
     old_engine, old_version = services.engine, services.engine.kb.version
     path = break_it(kb_dir)
@@ -74,7 +79,9 @@ async def test_reload_with_a_broken_file_keeps_the_old_kb_and_lists_the_errors(a
     assert "CHNV terminó" in answer.text  # still answered from the old knowledge base
 
 
-async def test_reload_with_a_valid_change_replaces_engine_and_renderer(admin_bot, fake_api: FakeBotAPI, kb_dir: Path) -> None:
+async def test_reload_with_a_valid_change_replaces_engine_and_renderer(
+    admin_bot, fake_api: FakeBotAPI, kb_dir: Path
+) -> None:
     app, services = admin_bot
     old_version = services.engine.kb.version
     change_answer(kb_dir, "Respuesta nueva tras la recarga.")
@@ -132,7 +139,9 @@ async def test_sighup_handler_is_removed_at_shutdown(fake_api: FakeBotAPI, tmp_p
 
 
 def test_error_report_fits_one_message() -> None:
-    errors = tuple(f"knowledge/closure/entry-{n}.yaml:{n}: the related entry \"x-{n}\" does not exist" for n in range(500))
+    errors = tuple(
+        f'knowledge/closure/entry-{n}.yaml:{n}: the related entry "x-{n}" does not exist' for n in range(500)
+    )
     text = reload.report(reload.ReloadResult(False, 27, "abc", errors), "en")
     assert len(text) <= MESSAGE_LIMIT - 300
     assert errors[0] in text and errors[-1] not in text

@@ -7,13 +7,13 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from helpers import TODAY, generic_lang, write_entry, write_small_kb, write_synonyms
 
-from bot.ui import callbacks
 from bot.core import knowledge
 from bot.core.knowledge import CATEGORIES, Entry, KnowledgeBase, LangText, Source, Variant
 from bot.core.langs import LANGS
+from bot.ui import callbacks
 from bot.ui.render import MESSAGE_LIMIT, Renderer, Screen, format_day, split_message
-from helpers import TODAY, generic_lang, write_entry, write_small_kb, write_synonyms
 
 ENTITY = re.compile(r"&(?:[a-zA-Z]+|#[0-9]+|#x[0-9a-fA-F]+);")
 ALLOWED_TAGS = {"a", "b", "i"}
@@ -53,11 +53,23 @@ def squash(text: str) -> str:
     return "".join(text.split())
 
 
-def make_entry(answer: str, *, title: str = "AT&T <b>news</b>", url: str = 'https://example.org/?a=1&b="2"', urgent: bool = False, related: tuple[str, ...] = ()) -> Entry:
+def make_entry(
+    answer: str,
+    *,
+    title: str = "AT&T <b>news</b>",
+    url: str = 'https://example.org/?a=1&b="2"',
+    urgent: bool = False,
+    related: tuple[str, ...] = (),
+) -> Entry:
     texts = {lang: LangText(variants=(Variant(answer),), questions=("q?",), title="Título <x> & co") for lang in LANGS}
     return Entry(
-        id="evil-entry", category="scams", reviewed=dt.date(2026, 11, 23), sources=(Source(title, url),),
-        texts=texts, related=related, urgent=urgent,
+        id="evil-entry",
+        category="scams",
+        reviewed=dt.date(2026, 11, 23),
+        sources=(Source(title, url),),
+        texts=texts,
+        related=related,
+        urgent=urgent,
     )
 
 
@@ -90,8 +102,13 @@ def test_answer_from_a_loaded_knowledge_base(tmp_path) -> None:
     """Characters the check allows in answers (< > & " without a tag) reach Telegram escaped."""
     write_synonyms(tmp_path)
     answer = 'If 5 < 6 & 7 > 3, call "Legal Aid" at 1-800 & ask.'
-    write_entry(tmp_path, "scam-signs", "scams", en={**generic_lang("scam-signs", "en"), "answer": answer},
-                sources=[{"title": "FTC & friends", "url": "https://reportfraud.ftc.gov/?x=1&y=2"}])
+    write_entry(
+        tmp_path,
+        "scam-signs",
+        "scams",
+        en={**generic_lang("scam-signs", "en"), "answer": answer},
+        sources=[{"title": "FTC & friends", "url": "https://reportfraud.ftc.gov/?x=1&y=2"}],
+    )
     result = knowledge.load(tmp_path, today=TODAY)
     assert result.kb is not None, [str(p) for p in result.problems]
     screen = Renderer(result.kb).answer(result.kb.get("scam-signs"), "en")
@@ -106,10 +123,17 @@ def test_every_screen_is_valid_html_with_valid_buttons(tmp_path) -> None:
     renderer = Renderer(kb)
     for lang in LANGS:
         screens: list[Screen] = [
-            renderer.welcome(lang), renderer.help(lang), renderer.menu(lang), renderer.language_picker(lang),
-            renderer.escalate(lang), renderer.escalate(lang, volunteers=False), renderer.smalltalk("hola <3 & adios", lang),
-            renderer.suggest(["chnv-ended", "unknown-id", "find-lawyer"], lang), renderer.notice("a < b"),
-            *(renderer.category(c, lang) for c in CATEGORIES), *(renderer.answer(e, lang) for e in kb),
+            renderer.welcome(lang),
+            renderer.help(lang),
+            renderer.menu(lang),
+            renderer.language_picker(lang),
+            renderer.escalate(lang),
+            renderer.escalate(lang, volunteers=False),
+            renderer.smalltalk("hola <3 & adios", lang),
+            renderer.suggest(["chnv-ended", "unknown-id", "find-lawyer"], lang),
+            renderer.notice("a < b"),
+            *(renderer.category(c, lang) for c in CATEGORIES),
+            *(renderer.answer(e, lang) for e in kb),
         ]
         for screen in screens:
             assert check_html(screen.html) <= ALLOWED_TAGS, screen.html
@@ -135,7 +159,9 @@ def _paragraphs() -> str:
 
 
 def _one_long_paragraph() -> str:
-    return " ".join(f'palabra &amp; <a href="https://example.org/{i}?a=1&amp;b=2">enlace {i}</a> &lt;{i}&gt;' for i in range(170))
+    return " ".join(
+        f'palabra &amp; <a href="https://example.org/{i}?a=1&amp;b=2">enlace {i}</a> &lt;{i}&gt;' for i in range(170)
+    )
 
 
 def _one_enormous_word() -> str:
@@ -182,7 +208,20 @@ def test_format_day(lang: str, expected: str) -> None:
     assert format_day(dt.date(2026, 11, 23), lang) == expected
 
 
-CREOLE_MONTHS = ["janvye", "fevriye", "mas", "avril", "me", "jen", "jiyè", "out", "septanm", "oktòb", "novanm", "desanm"]
+CREOLE_MONTHS = [
+    "janvye",
+    "fevriye",
+    "mas",
+    "avril",
+    "me",
+    "jen",
+    "jiyè",
+    "out",
+    "septanm",
+    "oktòb",
+    "novanm",
+    "desanm",
+]
 
 
 @pytest.mark.parametrize("month", range(1, 13))

@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def seed(path: Path) -> None:
     async with Storage(path) as storage:
-        for text in ("como saco la licencia de manejar", "licencia de manejar con parole?", "se puede sacar licencia de manejar"):
+        for text in (
+            "como saco la licencia de manejar",
+            "licencia de manejar con parole?",
+            "se puede sacar licencia de manejar",
+        ):
             await storage.add_unanswered("es", text, "work-permit", "escalate")
         await storage.add_unanswered("es", "receta de arroz congri", None, "escalate")
         await storage.add_unanswered("ht", "kijan pou m jwenn lisans kondwi", "work-permit", "escalate")
@@ -38,15 +42,19 @@ async def seed(path: Path) -> None:
 def run_cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     env["DATABASE_PATH"] = str(db)
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_group_questions_puts_similar_questions_together():
-    groups = report.group_questions([
-        ("es", "como saco la licencia de manejar", "work-permit"),
-        ("es", "licencia de manejar con parole?", "work-permit"),
-        ("es", "receta de arroz congri", None),
-    ])
+    groups = report.group_questions(
+        [
+            ("es", "como saco la licencia de manejar", "work-permit"),
+            ("es", "licencia de manejar con parole?", "work-permit"),
+            ("es", "receta de arroz congri", None),
+        ]
+    )
     assert [(g.count, g.closest_entry) for g in groups["es"]] == [(2, "work-permit"), (1, None)]
 
 
@@ -57,7 +65,11 @@ async def test_report_markdown_on_seeded_database(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Answers: 4 · suggestions: 1 · escalations: 1 (total 6)" in out
-    assert "| 3 | como saco la licencia de manejar | work-permit |" in out or "| 3 | licencia de manejar con parole? | work-permit |" in out or "| 3 | se puede sacar licencia de manejar | work-permit |" in out
+    assert (
+        "| 3 | como saco la licencia de manejar | work-permit |" in out
+        or "| 3 | licencia de manejar con parole? | work-permit |" in out
+        or "| 3 | se puede sacar licencia de manejar | work-permit |" in out
+    )
     assert "| 1 | receta de arroz congri | - |" in out
     assert "| chnv-ended | 3 |" in out
     assert "| work-permit | 0 | 1 | 0% |" in out

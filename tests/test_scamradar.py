@@ -25,7 +25,10 @@ def radar() -> ScamPatterns:
 # --- real scam messages (typed, asked about or forwarded) and the rule they must trigger -------
 
 SCAMS_ES = [
-    ("Atencion cubanos!! Se reabrio el parole humanitario, tramite $850 por persona, pagos por Zelle", "paid-reopening"),
+    (
+        "Atencion cubanos!! Se reabrio el parole humanitario, tramite $850 por persona, pagos por Zelle",
+        "paid-reopening",
+    ),
     ("un tipo en whatsapp me ofrece reabrir el parole x 500 dolares, es confiable?", "paid-reopening"),
     ("me quieren cobrar pa reactivar mi parole, es estafa?", "paid-reopening"),
     ("Vendo sponsor para el parole, 100% real, escribeme al privado", "paid-reopening"),
@@ -33,7 +36,10 @@ SCAMS_ES = [
     ("Nuevo parole para venezolanos 2026!! Info al privado", "reopening-offer"),
     ("Quedan 5 cupos para la lista de espera del parole, deposito de 200 dolares para reservar", "spots-for-sale"),
     ("Asilo garantizado en 3 meses, cobramos solo 1500. Aprobacion 100% segura", "guaranteed-result-for-money"),
-    ("un señor dice q tiene contactos en inmigracion y me saca la residencia, cobra 3 mil", "guaranteed-result-for-money"),
+    (
+        "un señor dice q tiene contactos en inmigracion y me saca la residencia, cobra 3 mil",
+        "guaranteed-result-for-money",
+    ),
     ("Me escribio por WhatsApp un tal oficial de inmigracion diciendo que mi caso tiene un problema", "fake-officer"),
     ("me llamaron diciendo que eran de USCIS y que pague una multa o me deportan", "impersonation"),
     ("un agente de ICE me pide 400 dolares para no deportarme", "officer-asks-money"),
@@ -253,6 +259,7 @@ def test_check_is_fast(radar):
 
 # --- matching rules of phrases ---------------------------------------------------------------
 
+
 def _patterns(tmp_path: Path, body: str) -> tuple[ScamPatterns | None, list[str]]:
     path = tmp_path / "scam-patterns.yaml"
     path.write_text(body, encoding="utf-8")
@@ -297,6 +304,7 @@ def test_missing_file_is_an_empty_radar(tmp_path):
 
 
 # --- validation: exact file:line: messages ---------------------------------------------------
+
 
 def test_no_read_as_false_must_be_quoted(tmp_path):
     body = SMALL.replace("ht: [peye]", "ht: [peye,\n        no]")
@@ -351,7 +359,9 @@ def test_broken_yaml_reports_the_line(tmp_path):
 
 
 def test_bad_phrases(tmp_path):
-    body = SMALL.replace("es: [pagar, \"$\", cobr*]", 'es: [pagar, "$", cobr*, "pa*", "re*abrir", "* parole", "!!!", pagar]')
+    body = SMALL.replace(
+        'es: [pagar, "$", cobr*]', 'es: [pagar, "$", cobr*, "pa*", "re*abrir", "* parole", "!!!", pagar]'
+    )
     patterns, problems = _patterns(tmp_path, body)
     f = tmp_path / "scam-patterns.yaml"
     where = 'of the signal "money" (es)'
@@ -384,8 +394,8 @@ rules:
         f'{f}:4: the "ht" phrases of the signal "money" must be a list in [ ] with at least one phrase (it is "peye")',
         f'{f}:7: the rule "Paid Reopening" has no all: list of signals',
         f'{f}:7: the rule name "Paid Reopening" must be lowercase words joined by "-" (like paid-reopening)',
-        f'{f}:8: all: of this rule must be a list of signal names in [ ], like [payment, reopening]',
-        f'{f}:8: this rule has no name:',
+        f"{f}:8: all: of this rule must be a list of signal names in [ ], like [payment, reopening]",
+        f"{f}:8: this rule has no name:",
     ]
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.store import storage as storage_module
-from bot.telegram.logs import hash_user
 from bot.store.storage import MAX_TEXT, MIGRATIONS, Storage, StorageError, UserPrefs
+from bot.telegram.logs import hash_user
 
 DAY = dt.date(2026, 11, 23)
 
@@ -23,7 +23,12 @@ async def store(tmp_path: Path):
 
 def columns(path: Path) -> dict[str, list[str]]:
     with sqlite3.connect(path) as db:
-        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        tables = [
+            row[0]
+            for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
         found = {table: [row[1] for row in db.execute(f"PRAGMA table_info({table})")] for table in tables}
     db.close()
     return found
@@ -57,7 +62,9 @@ async def test_reopening_does_not_rerun_migrations(tmp_path: Path) -> None:
         assert await second.user(1) == UserPrefs("ht", True, True)
 
 
-async def test_a_new_migration_runs_once_and_a_failing_one_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_new_migration_runs_once_and_a_failing_one_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "bot.sqlite3"
     async with Storage(path):
         pass
@@ -65,7 +72,9 @@ async def test_a_new_migration_runs_once_and_a_failing_one_changes_nothing(tmp_p
     with pytest.raises(StorageError, match="cannot use"):
         await Storage(path).open()
     assert "half" not in columns(path)
-    monkeypatch.setattr(storage_module, "MIGRATIONS", (*MIGRATIONS, "CREATE TABLE test_extra (id INTEGER PRIMARY KEY);"))
+    monkeypatch.setattr(
+        storage_module, "MIGRATIONS", (*MIGRATIONS, "CREATE TABLE test_extra (id INTEGER PRIMARY KEY);")
+    )
     async with Storage(path) as migrated:
         assert await migrated.schema_version() == len(MIGRATIONS) + 1
     assert columns(path)["test_extra"] == ["id"]
@@ -123,12 +132,18 @@ async def test_daily_counts_feedback_and_unanswered(store: Storage) -> None:
 
     await store.add_feedback("chnv-ended", "es", True)
     await store.add_feedback("work-permit", "en", False)
-    assert await store.feedback() == [("chnv-ended", "es", "2026-11-23", True), ("work-permit", "en", "2026-11-23", False)]
+    assert await store.feedback() == [
+        ("chnv-ended", "es", "2026-11-23", True),
+        ("work-permit", "en", "2026-11-23", False),
+    ]
 
     await store.add_unanswered("es", "x" * (MAX_TEXT + 50), None, "escalate")
     await store.add_unanswered("en", "is it over", "chnv-ended", "not_helpful")
     rows = await store.unanswered()
-    assert [(r[1], len(r[2]), r[3], r[4]) for r in rows] == [("es", MAX_TEXT, None, "escalate"), ("en", 10, "chnv-ended", "not_helpful")]
+    assert [(r[1], len(r[2]), r[3], r[4]) for r in rows] == [
+        ("es", MAX_TEXT, None, "escalate"),
+        ("en", 10, "chnv-ended", "not_helpful"),
+    ]
     assert await store.size_bytes() > 0
 
 

@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from bot.core import knowledge
-from bot.config import ConfigError, Settings, check_webhook, webhook_path
-from bot.telegram.app import ALLOWED_UPDATES, build_application
-from bot.telegram.services import Services
 from conftest import TEST_KB, TOKEN, make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
+
+from bot.config import ConfigError, Settings, check_webhook, webhook_path
+from bot.core import knowledge
+from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.services import Services
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -100,23 +100,29 @@ def bot_env(fake: FakeBotAPI, tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of a ``python -m bot run`` subprocess (no setting inherited from ours)."""
     prefixes = ("TELEGRAM_", "KNOWLEDGE_", "DATABASE_", "ADMIN_", "VOLUNTEER_", "WEBHOOK_", "HEALTH_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    env.update({
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_BASE_URL": fake.base_url,
-        "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
-        "KNOWLEDGE_DIR": str(TEST_KB),
-        "HEALTH_PORT": "0",
-        "PYTHONPATH": str(ROOT),
-        "PTB_TIMEDELTA": "true",
-        "PYTHONWARNINGS": "error::ResourceWarning",
-    })
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": fake.base_url,
+            "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),
+            "KNOWLEDGE_DIR": str(TEST_KB),
+            "HEALTH_PORT": "0",
+            "PYTHONPATH": str(ROOT),
+            "PTB_TIMEDELTA": "true",
+            "PYTHONWARNINGS": "error::ResourceWarning",
+        }
+    )
     env.update(extra)
     return env
 
 
 async def start_process(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        *args, env=env, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *args,
+        env=env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -147,8 +153,15 @@ def assert_healthy(status: int, body: Any) -> None:
 async def test_webhook_mode_processes_only_requests_with_the_secret(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     hook_port, health_port = free_port(), free_port()
     url = f"http://127.0.0.1:{hook_port}/telegram/updates"
-    env = bot_env(fake_api, tmp_path, WEBHOOK_URL=url, WEBHOOK_SECRET=SECRET, WEBHOOK_LISTEN="127.0.0.1",
-                  WEBHOOK_PORT=str(hook_port), HEALTH_PORT=str(health_port))
+    env = bot_env(
+        fake_api,
+        tmp_path,
+        WEBHOOK_URL=url,
+        WEBHOOK_SECRET=SECRET,
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(hook_port),
+        HEALTH_PORT=str(health_port),
+    )
     process = await start_process([sys.executable, "-m", "bot", "run", "--webhook"], env)
     try:
         [registered] = await fake_api.wait_for("setWebhook", timeout=20)
@@ -195,16 +208,19 @@ def test_the_webhook_path_is_the_path_of_webhook_url() -> None:
     assert webhook_path(Settings(webhook_url="https://bot.example.org/telegram/hook")) == "telegram/hook"
 
 
-@pytest.mark.parametrize("url, secret, variable", [
-    ("", SECRET, "WEBHOOK_URL"),
-    ("bot.example.org/hook", SECRET, "WEBHOOK_URL"),
-    ("ftp://bot.example.org/", SECRET, "WEBHOOK_URL"),
-    ("https:///hook", SECRET, "WEBHOOK_URL"),
-    ("https://bot.example.org/", "", "WEBHOOK_SECRET"),
-    ("https://bot.example.org/", "has spaces in it", "WEBHOOK_SECRET"),
-    ("https://bot.example.org/", "é" * 10, "WEBHOOK_SECRET"),
-    ("https://bot.example.org/", "a" * 257, "WEBHOOK_SECRET"),
-])
+@pytest.mark.parametrize(
+    "url, secret, variable",
+    [
+        ("", SECRET, "WEBHOOK_URL"),
+        ("bot.example.org/hook", SECRET, "WEBHOOK_URL"),
+        ("ftp://bot.example.org/", SECRET, "WEBHOOK_URL"),
+        ("https:///hook", SECRET, "WEBHOOK_URL"),
+        ("https://bot.example.org/", "", "WEBHOOK_SECRET"),
+        ("https://bot.example.org/", "has spaces in it", "WEBHOOK_SECRET"),
+        ("https://bot.example.org/", "é" * 10, "WEBHOOK_SECRET"),
+        ("https://bot.example.org/", "a" * 257, "WEBHOOK_SECRET"),
+    ],
+)
 def test_check_webhook_names_the_bad_variable(url: str, secret: str, variable: str) -> None:
     with pytest.raises(ConfigError) as caught:
         check_webhook(Settings(webhook_url=url, webhook_secret=secret))
@@ -220,14 +236,21 @@ def test_check_webhook_accepts_what_telegram_accepts(secret: str) -> None:
     check_webhook(Settings(webhook_url="http://127.0.0.1:8443/", webhook_secret=secret))
 
 
-@pytest.mark.parametrize("extra, variable", [
-    ({"WEBHOOK_SECRET": SECRET}, "WEBHOOK_URL"),
-    ({"WEBHOOK_URL": "https://bot.example.org/"}, "WEBHOOK_SECRET"),
-    ({"WEBHOOK_URL": "https://bot.example.org/", "WEBHOOK_SECRET": "not a valid secret!"}, "WEBHOOK_SECRET"),
-    ({"WEBHOOK_URL": "bot.example.org", "WEBHOOK_SECRET": SECRET}, "WEBHOOK_URL"),
-])
-async def test_webhook_mode_refuses_missing_settings_with_one_line(fake_api: FakeBotAPI, tmp_path: Path, extra: dict, variable: str) -> None:
-    process = await start_process([sys.executable, "-m", "bot", "run", "--webhook"], bot_env(fake_api, tmp_path, **extra))
+@pytest.mark.parametrize(
+    "extra, variable",
+    [
+        ({"WEBHOOK_SECRET": SECRET}, "WEBHOOK_URL"),
+        ({"WEBHOOK_URL": "https://bot.example.org/"}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_URL": "https://bot.example.org/", "WEBHOOK_SECRET": "not a valid secret!"}, "WEBHOOK_SECRET"),
+        ({"WEBHOOK_URL": "bot.example.org", "WEBHOOK_SECRET": SECRET}, "WEBHOOK_URL"),
+    ],
+)
+async def test_webhook_mode_refuses_missing_settings_with_one_line(
+    fake_api: FakeBotAPI, tmp_path: Path, extra: dict, variable: str
+) -> None:
+    process = await start_process(
+        [sys.executable, "-m", "bot", "run", "--webhook"], bot_env(fake_api, tmp_path, **extra)
+    )
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 2  # a configuration error: systemd does not restart it
@@ -239,7 +262,9 @@ async def test_webhook_mode_refuses_missing_settings_with_one_line(fake_api: Fak
 # -- /healthz --------------------------------------------------------------------------------
 
 
-async def test_healthz_in_polling_mode_and_when_the_database_is_unreachable(fake_api: FakeBotAPI, tmp_path: Path) -> None:
+async def test_healthz_in_polling_mode_and_when_the_database_is_unreachable(
+    fake_api: FakeBotAPI, tmp_path: Path
+) -> None:
     port = free_port()
     settings = make_settings(fake_api, tmp_path, health_port=port)
     services = Services.load(settings)
@@ -276,7 +301,9 @@ async def test_healthz_port_zero_means_no_health_server(fake_api: FakeBotAPI, tm
         await stop_bot(app)
 
 
-async def test_a_busy_health_port_does_not_stop_the_bot(fake_api: FakeBotAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_busy_health_port_does_not_stop_the_bot(
+    fake_api: FakeBotAPI, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
         taken.bind(("0.0.0.0", 0))
         taken.listen()
@@ -299,8 +326,10 @@ async def test_a_busy_health_port_does_not_stop_the_bot(fake_api: FakeBotAPI, tm
 
 def dockerfile_cmd() -> list[str]:
     """The exec-form CMD of deploy/Dockerfile."""
-    [line] = [line for line in (DEPLOY / "Dockerfile").read_text(encoding="utf-8").splitlines() if line.startswith("CMD ")]
-    return json.loads(line[len("CMD "):])
+    [line] = [
+        line for line in (DEPLOY / "Dockerfile").read_text(encoding="utf-8").splitlines() if line.startswith("CMD ")
+    ]
+    return json.loads(line[len("CMD ") :])
 
 
 def dockerfile_healthcheck() -> str:
@@ -328,21 +357,28 @@ async def test_container_start_command_answers_healthz_without_docker(fake_api: 
     port = free_port()
     env = bot_env(fake_api, tmp_path)
     env.update(env_example())
-    env.update({
-        "TELEGRAM_BOT_TOKEN": TOKEN,
-        "TELEGRAM_BASE_URL": fake_api.base_url,  # the fake instead of api.telegram.org
-        "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),  # the image: /app/data/bot.sqlite3
-        "KNOWLEDGE_DIR": str(TEST_KB),  # the image: /app/knowledge
-        "HEALTH_PORT": str(port),
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),  # "python" = this one
-    })
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_BASE_URL": fake_api.base_url,  # the fake instead of api.telegram.org
+            "DATABASE_PATH": str(tmp_path / "data" / "bot.sqlite3"),  # the image: /app/data/bot.sqlite3
+            "KNOWLEDGE_DIR": str(TEST_KB),  # the image: /app/knowledge
+            "HEALTH_PORT": str(port),
+            "PATH": str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),  # "python" = this one
+        }
+    )
     process = await start_process([sys.executable, *cmd[1:]], env)
     try:
         await wait_listening(port, process)
         assert_healthy(*await http_get(port))
         probe = await asyncio.create_subprocess_exec(
-            "sh", "-c", dockerfile_healthcheck(), env=env, cwd=ROOT,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            "sh",
+            "-c",
+            dockerfile_healthcheck(),
+            env=env,
+            cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         _, probe_err = await asyncio.wait_for(probe.communicate(), 20)
         assert probe.returncode == 0, probe_err.decode()
@@ -362,8 +398,11 @@ def test_the_healthcheck_probe_fails_when_nothing_answers() -> None:
     """Negative control of the Dockerfile's HEALTHCHECK command: no server, exit status 1."""
     import subprocess
 
-    env = {**os.environ, "HEALTH_PORT": str(free_port()),
-           "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+    env = {
+        **os.environ,
+        "HEALTH_PORT": str(free_port()),
+        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    }
     done = subprocess.run(["sh", "-c", dockerfile_healthcheck()], env=env, capture_output=True, timeout=30)
     assert done.returncode == 1
     assert shlex.split(dockerfile_healthcheck())[0] == "python"

@@ -38,7 +38,9 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     for problem in result.problems:
         print(problem)
     if result.errors:
-        print(f"{len(result.errors)} error(s), {len(result.warnings)} warning(s): the bot would refuse this knowledge base.")
+        print(
+            f"{len(result.errors)} error(s), {len(result.warnings)} warning(s): the bot would refuse this knowledge base."
+        )
         return 1
     count = len(result.kb) if result.kb else 0
     suffix = f", {len(result.warnings)} warning(s)" if result.warnings else ""
@@ -101,7 +103,9 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.show_misses:
         print()
         for record, reply in report.misses:
-            print(f"[{record.get('lang')}->{reply.lang}] want={record.get('topic')} got={reply.action}:{reply.topic or ','.join(reply.suggestions)} {reply.score}  {record['text']}")
+            print(
+                f"[{record.get('lang')}->{reply.lang}] want={record.get('topic')} got={reply.action}:{reply.topic or ','.join(reply.suggestions)} {reply.score}  {record['text']}"
+            )
     failures = report.failures()
     if failures:
         print()
@@ -126,7 +130,10 @@ def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
         langs = [l for l in LANGS if l != entry.source_lang] if lang == "all" else [lang]
         for code in langs:
             if code not in LANGS or not translations.stamp(entry, code):
-                print(f"{code!r} is not a translation of {entry_id} (its source language is {entry.source_lang})", file=sys.stderr)
+                print(
+                    f"{code!r} is not a translation of {entry_id} (its source language is {entry.source_lang})",
+                    file=sys.stderr,
+                )
                 return 2
             print(f"{entry_id} {code}: marked as translated from the current {entry.source_lang} answer")
         return 0
@@ -203,12 +210,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--knowledge", metavar="DIR", help="knowledge base folder (default: $KNOWLEDGE_DIR or knowledge/)")
-    parser = argparse.ArgumentParser(prog="parolebot", description="Parole help bot: Telegram bot and knowledge-base tools.")
+    common.add_argument(
+        "--knowledge", metavar="DIR", help="knowledge base folder (default: $KNOWLEDGE_DIR or knowledge/)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="parolebot", description="Parole help bot: Telegram bot and knowledge-base tools."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", parents=[common], help="run the Telegram bot (long polling by default)")
-    run.add_argument("--webhook", action="store_true", help="receive updates through a webhook (WEBHOOK_URL, WEBHOOK_SECRET)")
+    run.add_argument(
+        "--webhook", action="store_true", help="receive updates through a webhook (WEBHOOK_URL, WEBHOOK_SECRET)"
+    )
     run.set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", parents=[common], help="talk to the bot in this terminal, without Telegram")
@@ -236,7 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=cmd_report)
 
     tr = sub.add_parser("translations", parents=[common], help="list translations made from an older source answer")
-    tr.add_argument("--stamp", nargs=2, metavar=("ENTRY", "LANG"), help="mark ENTRY's LANG (or 'all') as reviewed against the current source answer")
+    tr.add_argument(
+        "--stamp",
+        nargs=2,
+        metavar=("ENTRY", "LANG"),
+        help="mark ENTRY's LANG (or 'all') as reviewed against the current source answer",
+    )
     tr.add_argument("--strict", action="store_true", help="exit 1 when a translation needs review")
     tr.set_defaults(func=cmd_translations)
 

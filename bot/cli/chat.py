@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from bot.ui import callbacks
 from bot.core.conversation import Engine
-from bot.ui.i18n import _
 from bot.core.langs import LANGS
+from bot.ui import callbacks
+from bot.ui.i18n import _
 from bot.ui.render import Renderer, Screen
 
 
@@ -66,6 +66,10 @@ def run_chat(engine: Engine, lang: str | None, stdin: TextIO, stdout: TextIO) ->
         reply = engine.respond(text, lang if lang in LANGS else None, hints=(current,))
         if lang is None:
             current = reply.lang
-        stdout.write(f"  ({reply.lang} · {reply.action} · score {reply.score}" + (f" · {reply.topic}" if reply.topic else "") + ")\n")
+        stdout.write(
+            f"  ({reply.lang} · {reply.action} · score {reply.score}"
+            + (f" · {reply.topic}" if reply.topic else "")
+            + ")\n"
+        )
         show(renderer.reply(reply))
     return 0

@@ -74,14 +74,27 @@ class Engine:
             reply_lang, confident = self.detect(text, hints)
         analysis = self.matcher.analyze(text, reply_lang)
         if analysis.smalltalk:
-            return Reply(text, reply_lang, "answer", None, 100.0, (), None, analysis.smalltalk, lang_confident=confident)
+            return Reply(
+                text, reply_lang, "answer", None, 100.0, (), None, analysis.smalltalk, lang_confident=confident
+            )
         candidates = self.matcher.rank_terms(analysis.terms, self.matcher.fuzzy_text(text, reply_lang), reply_lang)
         decision = policy.decide(candidates)
         hit = self.kb.scam_patterns.check(text, reply_lang) if self.kb.scam_patterns else None
         if hit is not None and hit.entry and (entry := self.kb.get(hit.entry)) is not None:
             if not (decision.action == "answer" and decision.score >= policy.SURE_SCORE):
                 # A scam pattern wins over an uncertain match: the scam warning is the answer.
-                return Reply(text, reply_lang, "answer", entry.id, 100.0, (), entry.text(reply_lang).answer, urgent=entry.urgent, lang_confident=confident, scam=hit.rule)
+                return Reply(
+                    text,
+                    reply_lang,
+                    "answer",
+                    entry.id,
+                    100.0,
+                    (),
+                    entry.text(reply_lang).answer,
+                    urgent=entry.urgent,
+                    lang_confident=confident,
+                    scam=hit.rule,
+                )
         answer = None
         urgent = False
         if decision.action == "answer" and decision.topic:

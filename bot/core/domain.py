@@ -22,7 +22,7 @@ Target = Literal["user", "group"]
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,9 @@ def load_urgent_words(path: str | Path) -> tuple[UrgentWords, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return UrgentWords(), [Problem(str(path), 0, f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text")]
+        return UrgentWords(), [
+            Problem(str(path), 0, f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text")
+        ]
     return parse_urgent_words(text, str(path))
 
 
@@ -133,7 +135,13 @@ def parse_urgent_words(text: str, label: str = URGENT_WORDS_FILE) -> tuple[Urgen
         for index, item in enumerate(items):
             item_line = items.item_lines[index]
             if not isinstance(item, str) or not fold(item):
-                problems.append(Problem(label, item_line, f'"{key}": every item must be a word or phrase in quotes if needed (got {item!r})'))
+                problems.append(
+                    Problem(
+                        label,
+                        item_line,
+                        f'"{key}": every item must be a word or phrase in quotes if needed (got {item!r})',
+                    )
+                )
                 continue
             folded = fold(item)
             if folded in seen:
@@ -144,7 +152,9 @@ def parse_urgent_words(text: str, label: str = URGENT_WORDS_FILE) -> tuple[Urgen
         words[str(key)] = tuple(kept)
     for lang in LANGS:
         if lang not in data:
-            problems.append(Problem(label, data.line, f'no "{lang}:" list: add the urgent words in that language', "warning"))
+            problems.append(
+                Problem(label, data.line, f'no "{lang}:" list: add the urgent words in that language', "warning")
+            )
     if any(p.level == "error" for p in problems):
         return UrgentWords(), problems
     return UrgentWords(words), problems

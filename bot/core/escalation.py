@@ -24,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from bot.core.redact import redact
 from bot.core.domain import Ticket, UrgentWords
+from bot.core.redact import redact
 
 if TYPE_CHECKING:  # only for annotations: this module stays importable without them
     from bot.core.conversation import Engine
@@ -248,7 +248,9 @@ def best_guesses(engine: Engine, questions: Iterable[str], lang: str, entry_id: 
     return guesses[:GUESSES]
 
 
-def is_urgent_request(engine: Engine, words: UrgentWords, questions: Sequence[str], lang: str, entry_id: str = "") -> bool:
+def is_urgent_request(
+    engine: Engine, words: UrgentWords, questions: Sequence[str], lang: str, entry_id: str = ""
+) -> bool:
     """Urgent: the user came from an urgent entry, asked something answered by one, or used an
     urgent word (detention, ICE at the door, deportation order ...)."""
     entry = engine.kb.get(entry_id) if entry_id else None

@@ -127,9 +127,7 @@ def evaluate(engine: Engine, records: Iterable[dict]) -> Report:
                 )
                 tally.escalated += reply.action == "escalate"
         ok = (
-            reply.topic == gold_topic
-            if gold_topic is not None
-            else not (reply.action == "answer" and reply.topic)
+            reply.topic == gold_topic if gold_topic is not None else not (reply.action == "answer" and reply.topic)
         ) and reply.lang == gold_lang
         if not ok:
             report.misses.append((record, reply))

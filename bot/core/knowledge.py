@@ -96,7 +96,11 @@ class LangText:
 
     def question_file(self, index: int, entry_file: str) -> str:
         """The file that holds question ``index``: a phrasings file, or the entry's."""
-        return self.question_files[index] if index < len(self.question_files) and self.question_files[index] else entry_file
+        return (
+            self.question_files[index]
+            if index < len(self.question_files) and self.question_files[index]
+            else entry_file
+        )
 
     def answer_on(self, day: dt.date) -> str:
         """The answer text in force on ``day``."""
@@ -181,7 +185,9 @@ class Entry:
         if source is None:
             return []
         current = source.fingerprint
-        return [lang for lang, text in self.texts.items() if lang != self.source_lang and text.translated_from != current]
+        return [
+            lang for lang, text in self.texts.items() if lang != self.source_lang and text.translated_from != current
+        ]
 
 
 @dataclass(frozen=True)
@@ -258,7 +264,9 @@ def _read_file(path: Path, root: Path, today: dt.date, sort_questions: bool = Fa
         raw = path.read_bytes()  # bytes, then decode: several times faster than read_text
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        return _FileResult(b"", [Problem(label, 0, f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text")])
+        return _FileResult(
+            b"", [Problem(label, 0, f"cannot read the file ({exc.__class__.__name__}); save it as UTF-8 text")]
+        )
     digest = hashlib.sha256(path.relative_to(root).as_posix().encode() + b"\0" + raw).digest()
     parsed = load_yaml(text)
     problems = [Problem(label, line, msg) for line, msg in parsed.problems]
@@ -306,7 +314,9 @@ def _reuse(folded: tuple[str, ...], texts: tuple[str, ...]) -> tuple[str, ...]:
     return tuple([text if text == fold else fold for fold, text in zip(folded, texts)])
 
 
-def _read_all(files: list[Path], root: Path, today: dt.date, workers: int | None, sort_questions: bool) -> list[_FileResult]:
+def _read_all(
+    files: list[Path], root: Path, today: dt.date, workers: int | None, sort_questions: bool
+) -> list[_FileResult]:
     """``_read_file`` for every file, in order; in a process pool when there are many."""
     read = partial(_read_file, root=root, today=today, sort_questions=sort_questions)
     if workers is None:
@@ -322,10 +332,14 @@ def _read_all(files: list[Path], root: Path, today: dt.date, workers: int | None
         method = "forkserver" if "forkserver" in methods else "spawn"
     chunk = max(1, min(256, len(files) // (workers * 4)))
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method), initializer=gc.disable) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context(method), initializer=gc.disable
+        ) as pool:
             return list(pool.map(read, files, chunksize=chunk))
     except (OSError, RuntimeError, BrokenProcessPool) as exc:  # no processes here: read in this one
-        log.warning("knowledge base: parallel reading failed (%s); reading the files one by one", exc.__class__.__name__)
+        log.warning(
+            "knowledge base: parallel reading failed (%s); reading the files one by one", exc.__class__.__name__
+        )
         return [read(path) for path in files]
 
 
@@ -343,7 +357,9 @@ def bulk_work() -> Iterator[None]:
             gc.enable()
 
 
-def load(directory: str | Path, today: dt.date | None = None, workers: int | None = None, near_duplicates: bool = True) -> LoadResult:
+def load(
+    directory: str | Path, today: dt.date | None = None, workers: int | None = None, near_duplicates: bool = True
+) -> LoadResult:
     """Read and validate every YAML file under ``directory``.
 
     ``workers``: processes that parse files (default: one per CPU core from PARALLEL_FILES
@@ -379,7 +395,9 @@ def _load(root: Path, today: dt.date | None, workers: int | None, near_duplicate
         elif read.kind == SCAM_EXAMPLES_DIR and read.data is not None:
             lang = path.stem
             if lang not in LANGS or path.parent != root / SCAM_EXAMPLES_DIR:
-                problems.append(Problem(str(path), 1, f"scam examples go in {SCAM_EXAMPLES_DIR}/es.yaml, ht.yaml or en.yaml"))
+                problems.append(
+                    Problem(str(path), 1, f"scam examples go in {SCAM_EXAMPLES_DIR}/es.yaml, ht.yaml or en.yaml")
+                )
             else:
                 scam_examples[lang] = _parse_scam_examples(read.data, lang, str(path), problems)
         elif read.data is not None:
@@ -399,18 +417,36 @@ def _load(root: Path, today: dt.date | None, workers: int | None, near_duplicate
     for rule in getattr(patterns, "rules", ()):
         entry_id = getattr(rule, "entry", None)
         if entry_id and entry_id not in {e.id for e in entries}:
-            problems.append(Problem(str(root / SCAM_PATTERNS_FILE), getattr(rule, "line", 1), f'the rule "{rule.name}" shows the entry "{entry_id}", but no entry has that id'))
+            problems.append(
+                Problem(
+                    str(root / SCAM_PATTERNS_FILE),
+                    getattr(rule, "line", 1),
+                    f'the rule "{rule.name}" shows the entry "{entry_id}", but no entry has that id',
+                )
+            )
     problems = validate.sort_problems(problems)
     if any(p.level == "error" for p in problems):
         return LoadResult(None, problems)
     if any(e.id == OUT_OF_SCOPE for e in entries):
-        problems.append(Problem(next(e.file for e in entries if e.id == OUT_OF_SCOPE), 1, f'the id "{OUT_OF_SCOPE}" is reserved for {OUT_OF_SCOPE_FILE}; choose another id'))
+        problems.append(
+            Problem(
+                next(e.file for e in entries if e.id == OUT_OF_SCOPE),
+                1,
+                f'the id "{OUT_OF_SCOPE}" is reserved for {OUT_OF_SCOPE_FILE}; choose another id',
+            )
+        )
         return LoadResult(None, validate.sort_problems(problems))
     kb = KnowledgeBase(tuple(entries), synonyms, digest.hexdigest()[:12], out_of_scope, patterns, scam_examples)
     return LoadResult(kb, problems)
 
 
-def _add_phrasings(root: Path, entries: list[Entry], files: list[tuple[Path, object]], out_of_scope: dict[str, tuple[str, ...]], problems: list[Problem]) -> list[Entry]:
+def _add_phrasings(
+    root: Path,
+    entries: list[Entry],
+    files: list[tuple[Path, object]],
+    out_of_scope: dict[str, tuple[str, ...]],
+    problems: list[Problem],
+) -> list[Entry]:
     """Merge ``phrasings/<lang>/<id>.yaml`` into the questions of entry ``<id>`` (or into the
     off-topic examples for ``out-of-scope.yaml``); each question keeps its own file and line."""
     by_id = {entry.id: entry for entry in entries}
@@ -419,23 +455,43 @@ def _add_phrasings(root: Path, entries: list[Entry], files: list[tuple[Path, obj
         label = str(path)
         rel = path.relative_to(root / PHRASINGS_DIR).parts
         if len(rel) != 2 or rel[0] not in LANGS:
-            problems.append(Problem(label, 1, f"phrasing files go in {PHRASINGS_DIR}/<language>/<entry id>.yaml, the language one of {', '.join(LANGS)}"))
+            problems.append(
+                Problem(
+                    label,
+                    1,
+                    f"phrasing files go in {PHRASINGS_DIR}/<language>/<entry id>.yaml, the language one of {', '.join(LANGS)}",
+                )
+            )
             continue
         lang, entry_id = rel[0], path.stem
         if entry_id != OUT_OF_SCOPE and entry_id not in by_id:
-            problems.append(Problem(label, 1, f'no entry has the id "{entry_id}": name a phrasing file after the entry it belongs to'))
+            problems.append(
+                Problem(
+                    label, 1, f'no entry has the id "{entry_id}": name a phrasing file after the entry it belongs to'
+                )
+            )
             continue
         if not isinstance(data, LineDict) or not isinstance(data.get("questions"), LineList):
-            problems.append(Problem(label, 1, "a phrasing file has one field, questions:, with a list of questions (- ...)"))
+            problems.append(
+                Problem(label, 1, "a phrasing file has one field, questions:, with a list of questions (- ...)")
+            )
             continue
         for key in data:
             if key not in PHRASING_FIELDS:
-                problems.append(Problem(label, data.key_lines[key], f'unknown field "{key}" (a phrasing file has only questions:)'))
+                problems.append(
+                    Problem(label, data.key_lines[key], f'unknown field "{key}" (a phrasing file has only questions:)')
+                )
         items: LineList = data["questions"]
         good = [(str(q).strip(), line) for q, line in zip(items, items.item_lines) if _str(q)]
         for item, line in zip(items, items.item_lines):
             if not _str(item):
-                problems.append(Problem(label, line, "this question is empty or is not text (read as true/false or a number?); put it in quotes"))
+                problems.append(
+                    Problem(
+                        label,
+                        line,
+                        "this question is empty or is not text (read as true/false or a number?); put it in quotes",
+                    )
+                )
         if entry_id == OUT_OF_SCOPE:
             out_of_scope[lang] = out_of_scope.get(lang, ()) + tuple(q for q, _ in good)
             continue
@@ -472,7 +528,11 @@ def _add_phrasings(root: Path, entries: list[Entry], files: list[tuple[Path, obj
 def _parse_scam_examples(data: object, lang: str, label: str, problems: list[Problem]) -> tuple[ScamExample, ...]:
     """``scam:`` and ``innocent:`` lists of ``{family:, text:}`` (see knowledge/README.md)."""
     if not isinstance(data, LineDict):
-        problems.append(Problem(label, 1, "a scam-examples file has two lists, scam: and innocent:, of messages with family: and text:"))
+        problems.append(
+            Problem(
+                label, 1, "a scam-examples file has two lists, scam: and innocent:, of messages with family: and text:"
+            )
+        )
         return ()
     out: list[ScamExample] = []
     for key in data:
@@ -481,26 +541,53 @@ def _parse_scam_examples(data: object, lang: str, label: str, problems: list[Pro
             continue
         items = data[key]
         if not isinstance(items, LineList):
-            problems.append(Problem(label, data.key_lines[key], f"{key}: must be a list of messages (- family: ... text: ...)"))
+            problems.append(
+                Problem(label, data.key_lines[key], f"{key}: must be a list of messages (- family: ... text: ...)")
+            )
             continue
         for item, line in zip(items, items.item_lines):
-            if not isinstance(item, LineDict) or not _str(item.get("text")) or not _str(item.get("family")) or set(item) - {"text", "family"}:
-                problems.append(Problem(label, line, "each example needs family: (a short name such as fake-government) and text: (the message), nothing else"))
+            if (
+                not isinstance(item, LineDict)
+                or not _str(item.get("text"))
+                or not _str(item.get("family"))
+                or set(item) - {"text", "family"}
+            ):
+                problems.append(
+                    Problem(
+                        label,
+                        line,
+                        "each example needs family: (a short name such as fake-government) and text: (the message), nothing else",
+                    )
+                )
                 continue
-            out.append(ScamExample(str(item["text"]).strip(), key == "scam", str(item["family"]).strip(), lang, label, line))
+            out.append(
+                ScamExample(str(item["text"]).strip(), key == "scam", str(item["family"]).strip(), lang, label, line)
+            )
     return tuple(out)
 
 
-def _parse_synonyms(data: object, label: str, problems: list[Problem]) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
+def _parse_synonyms(
+    data: object, label: str, problems: list[Problem]
+) -> tuple[dict[str, tuple[str, ...]], dict[str, int]]:
     if not isinstance(data, LineDict):
-        problems.append(Problem(label, 1, "synonyms.yaml must be a list of groups like  parole: [parole, parol, permiso humanitario]"))
+        problems.append(
+            Problem(
+                label, 1, "synonyms.yaml must be a list of groups like  parole: [parole, parol, permiso humanitario]"
+            )
+        )
         return {}, {}
     groups: dict[str, tuple[str, ...]] = {}
     group_lines: dict[str, int] = {}
     for concept, words in data.items():
         line = data.key_lines[concept]
         if not isinstance(words, LineList) or not words or not all(isinstance(w, str) and w.strip() for w in words):
-            problems.append(Problem(label, line, f'the group "{concept}" must be a list of words or phrases in [ ] (quote words like "no")'))
+            problems.append(
+                Problem(
+                    label,
+                    line,
+                    f'the group "{concept}" must be a list of words or phrases in [ ] (quote words like "no")',
+                )
+            )
             continue
         groups[str(concept)] = tuple(words)
         group_lines[str(concept)] = line
@@ -518,7 +605,9 @@ def _parse_out_of_scope(data: object, label: str, problems: list[Problem]) -> di
             problems.append(Problem(label, line, f'unknown language "{key}" (allowed: {", ".join(LANGS)})'))
             continue
         if not isinstance(items, LineList) or not _all_texts(items):
-            problems.append(Problem(label, line, f'the "{key}" part must be a list of questions (- ...); quote questions like "no"'))
+            problems.append(
+                Problem(label, line, f'the "{key}" part must be a list of questions (- ...); quote questions like "no"')
+            )
             continue
         out[key] = tuple(q.strip() for q in items)
     return out
@@ -569,7 +658,10 @@ def _parse_entry(data: object, label: str, path: Path, root: Path, problems: lis
             add(lines["category"], f'category "{category}" is not one of: {", ".join(CATEGORIES)}')
             ok = False
         elif path.parent != root and path.parent.name != category:
-            add(lines["category"], f'the entry is in the folder "{path.parent.name}" but its category is "{category}"; move the file or fix the category')
+            add(
+                lines["category"],
+                f'the entry is in the folder "{path.parent.name}" but its category is "{category}"; move the file or fix the category',
+            )
             ok = False
 
     reviewed = data.get("reviewed")
@@ -599,7 +691,10 @@ def _parse_entry(data: object, label: str, path: Path, root: Path, problems: lis
                 if isinstance(title, LineDict):  # a title per language
                     titles = {str(k): str(v).strip() for k, v in title.items() if _str(v)}
                     if set(title) - set(LANGS) or set(titles) != set(LANGS):
-                        add(item.value_lines.get("title", line), f"a source title per language needs {', '.join(LANGS)}, each a text, and nothing else")
+                        add(
+                            item.value_lines.get("title", line),
+                            f"a source title per language needs {', '.join(LANGS)}, each a text, and nothing else",
+                        )
                         ok = False
                     title = titles.get("en", "")
                 elif not _str(title):
@@ -607,22 +702,34 @@ def _parse_entry(data: object, label: str, path: Path, root: Path, problems: lis
                     ok = False
                 url = item.get("url")
                 if not (_str(url) and validate.is_web_address(url)):
-                    add(item.value_lines.get("url", line), f'this source has no valid web address (it must start with http:// or https://): "{url}"')
+                    add(
+                        item.value_lines.get("url", line),
+                        f'this source has no valid web address (it must start with http:// or https://): "{url}"',
+                    )
                     ok = False
                 elif not str(url).strip().startswith("https://"):
-                    add(item.value_lines.get("url", line), f'use the https:// address of this source (people open it on their phone): "{url}"', "warning")
+                    add(
+                        item.value_lines.get("url", line),
+                        f'use the https:// address of this source (people open it on their phone): "{url}"',
+                        "warning",
+                    )
                 if ok:
                     sources.append(Source(str(title).strip(), url.strip(), titles))
 
     related = data.get("related", LineList())
     if not isinstance(related, list) or not _all_texts(related):
-        add(lines.get("related", data.line), "related must be a list of entry ids, like [reopening-rumors, find-lawyer]")
+        add(
+            lines.get("related", data.line), "related must be a list of entry ids, like [reopening-rumors, find-lawyer]"
+        )
         ok = False
         related = []
 
     source_lang = data.get("source_lang", DEFAULT_SOURCE_LANG)
     if source_lang not in LANGS:
-        add(lines.get("source_lang", data.line), f'source_lang must be one of {", ".join(LANGS)} (the language the other answers are translated from)')
+        add(
+            lines.get("source_lang", data.line),
+            f"source_lang must be one of {', '.join(LANGS)} (the language the other answers are translated from)",
+        )
         ok = False
 
     texts: dict[str, LangText] = {}
@@ -663,11 +770,17 @@ def _parse_variants(items: LineList, lang: str, add) -> list[Variant] | None:
             continue
         for key in item:
             if key not in VARIANT_FIELDS:
-                add(item.key_lines[key], f'unknown field "{key}" in a "{lang}" answer variant (allowed: text, effective_from, effective_until)')
+                add(
+                    item.key_lines[key],
+                    f'unknown field "{key}" in a "{lang}" answer variant (allowed: text, effective_from, effective_until)',
+                )
                 ok = False
         text = item.get("text")
         if not _str(text):
-            add(item.value_lines.get("text", line), f'this "{lang}" answer variant has no text (put it in quotes if it is "no" or "yes")')
+            add(
+                item.value_lines.get("text", line),
+                f'this "{lang}" answer variant has no text (put it in quotes if it is "no" or "yes")',
+            )
             ok = False
         dates = {}
         for key in ("effective_from", "effective_until"):
@@ -678,10 +791,17 @@ def _parse_variants(items: LineList, lang: str, add) -> list[Variant] | None:
                 value = None
             dates[key] = value
         if dates["effective_from"] and dates["effective_until"] and dates["effective_from"] >= dates["effective_until"]:
-            add(line, f'this "{lang}" answer variant ends ({dates["effective_until"]}) before it starts ({dates["effective_from"]})')
+            add(
+                line,
+                f'this "{lang}" answer variant ends ({dates["effective_until"]}) before it starts ({dates["effective_from"]})',
+            )
             ok = False
         if ok:
-            out.append(Variant(text.strip(), dates["effective_from"], dates["effective_until"], item.value_lines.get("text", line)))
+            out.append(
+                Variant(
+                    text.strip(), dates["effective_from"], dates["effective_until"], item.value_lines.get("text", line)
+                )
+            )
     if not items:
         add(items.line, f'the "{lang}" answer list is empty')
         ok = False
@@ -695,7 +815,10 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
     ok = True
     for key in block:
         if key not in LANG_FIELDS:
-            add(block.key_lines[key], f'unknown field "{key}" in the "{lang}" part (allowed: title, answer, questions, keywords)')
+            add(
+                block.key_lines[key],
+                f'unknown field "{key}" in the "{lang}" part (allowed: title, answer, questions, keywords)',
+            )
             ok = False
     answer = block.get("answer")
     answer_line = block.value_lines.get("answer", line)
@@ -736,15 +859,23 @@ def _parse_lang(block: object, lang: str, line: int, add) -> LangText | None:
     if isinstance(keywords, list):  # numbers such as 1966 are fine as keywords
         keywords = [str(k) if isinstance(k, (int, float)) and not isinstance(k, bool) else k for k in keywords]
     if not isinstance(keywords, list) or not _all_texts(keywords):
-        add(block.key_lines.get("keywords", line), f'the "{lang}" keywords must be a list of words in [ ] (quote words like "no")')
+        add(
+            block.key_lines.get("keywords", line),
+            f'the "{lang}" keywords must be a list of words in [ ] (quote words like "no")',
+        )
         ok = False
     title = block.get("title", "")
     if "title" in block and not (_str(title) and len(title) <= 60):
         add(block.value_lines["title"], f'the "{lang}" title must be a short text (at most 60 characters) for buttons')
         ok = False
     translated_from = block.get("translated_from", "")
-    if "translated_from" in block and not (isinstance(translated_from, str) and re.fullmatch(r"[0-9a-f]{8}", translated_from)):
-        add(block.value_lines["translated_from"], f'the "{lang}" translated_from must be the 8-character fingerprint written by `python -m bot translations --stamp` (quote it)')
+    if "translated_from" in block and not (
+        isinstance(translated_from, str) and re.fullmatch(r"[0-9a-f]{8}", translated_from)
+    ):
+        add(
+            block.value_lines["translated_from"],
+            f'the "{lang}" translated_from must be the 8-character fingerprint written by `python -m bot translations --stamp` (quote it)',
+        )
         ok = False
     if not ok:
         return None

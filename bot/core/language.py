@@ -43,7 +43,9 @@ class LanguageDetector:
         self._counts: dict[str, Counter[str]] = {}
         for lang in LANGS:
             texts = (corpus or {}).get(lang, ())
-            counts: Counter[str] = Counter(chain.from_iterable(map(str.split, texts if folded else map(fold_text, texts))))
+            counts: Counter[str] = Counter(
+                chain.from_iterable(map(str.split, texts if folded else map(fold_text, texts)))
+            )
             for word in MARKERS[lang] | STOPWORDS[lang]:
                 counts[word] += MARKER_WEIGHT
             for word in ABBREVIATIONS[lang]:
@@ -52,9 +54,7 @@ class LanguageDetector:
             self._counts[lang] = counts
         vocab = set().union(*self._counts.values())
         self._known = frozenset(vocab)
-        self._denominator = {
-            lang: sum(c.values()) + _SMOOTHING * len(vocab) for lang, c in self._counts.items()
-        }
+        self._denominator = {lang: sum(c.values()) + _SMOOTHING * len(vocab) for lang, c in self._counts.items()}
 
     def scores(self, text: str) -> dict[str, float]:
         """Log-probability of ``text`` in each language (only words some language knows count)."""

@@ -30,11 +30,11 @@ what to do with it.
 from __future__ import annotations
 
 import math
-from itertools import chain
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
+from itertools import chain
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -120,7 +120,8 @@ class Matcher:
         # that merely shares a word with an entry finds its real match. Texts come folded once
         # (``LangText.folded_*``, shared with validation and language detection).
         entries: list[tuple[str, dict[str, tuple[tuple[str, ...], tuple[str, ...], str]]]] = [
-            (e.id, {lang: (t.folded_questions, t.folded_keywords, t.folded_answer) for lang, t in e.texts.items()}) for e in kb
+            (e.id, {lang: (t.folded_questions, t.folded_keywords, t.folded_answer) for lang, t in e.texts.items()})
+            for e in kb
         ]
         if kb.out_of_scope:
             entries.append((OUT_OF_SCOPE, {lang: (fold_texts(qs), (), "") for lang, qs in kb.out_of_scope.items()}))
@@ -190,11 +191,17 @@ class Matcher:
     def _correct(self, words: list[str], lang: str) -> list[str]:
         """Replace unknown words by the closest known word when rapidfuzz is sure enough."""
         stop = _ignored(lang)
-        todo = [i for i, w in enumerate(words) if w not in self._vocab_set and w not in stop and not w.isdigit() and _typo_cutoff(w)]
+        todo = [
+            i
+            for i, w in enumerate(words)
+            if w not in self._vocab_set and w not in stop and not w.isdigit() and _typo_cutoff(w)
+        ]
         if not todo or not self._vocab:
             return words
         queries = [words[i] for i in todo]
-        scores = process.cdist(queries, self._vocab, scorer=fuzz.ratio, score_cutoff=min(c for _, c in _TYPO_CUTOFF), workers=1)
+        scores = process.cdist(
+            queries, self._vocab, scorer=fuzz.ratio, score_cutoff=min(c for _, c in _TYPO_CUTOFF), workers=1
+        )
         fixed = list(words)
         for row, i in enumerate(todo):
             best = int(scores[row].argmax())
@@ -212,7 +219,9 @@ class Matcher:
         """Terms and content words (``fuzzy_text``'s) of a folded knowledge-base text: the same
         as ``_terms(text, lang, correct=False)`` and ``fuzzy_text``, worked out once per distinct
         word (building the index of 10,000 entries looks at millions of words)."""
-        terms_of, content_of, phrase_words = self._word_plans.get(lang) or self._word_plans.setdefault(lang, ({}, {}, set()))
+        terms_of, content_of, phrase_words = self._word_plans.get(lang) or self._word_plans.setdefault(
+            lang, ({}, {}, set())
+        )
         words = folded.split()
         for word in set(words).difference(terms_of):
             expanded = expand([word], lang)
@@ -225,7 +234,9 @@ class Matcher:
             expanded = expand(words, lang)
             stop = _ignored(lang)
             return self._phrase_terms(expanded, stop), [w for w in expanded if w not in stop]
-        return list(chain.from_iterable(map(terms_of.__getitem__, words))), list(chain.from_iterable(map(content_of.__getitem__, words)))
+        return list(chain.from_iterable(map(terms_of.__getitem__, words))), list(
+            chain.from_iterable(map(content_of.__getitem__, words))
+        )
 
     def _phrase_terms(self, words: list[str], stop: frozenset[str]) -> list[str]:
         """Synonym phrases become their concept, stopwords go, other words are stemmed."""
@@ -332,7 +343,7 @@ class Matcher:
         return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in zip(bounds, bounds[1:])]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ignored(lang: str) -> frozenset[str]:
     """Words that say nothing about the topic: stopwords, greetings and thanks ("buenas, ...")."""
     return STOPWORDS.get(lang, frozenset()) | GREETINGS.get(lang, frozenset()) | THANKS.get(lang, frozenset())

@@ -22,7 +22,9 @@ MAX_TEXT = 2000
 # Line ends are kept: ``fold_texts`` folds many texts at once, one a line.
 _NON_WORD = re.compile(r"[^0-9a-z\n]+")
 #: the same for ASCII text, as a translation table (``str.translate`` is several times faster)
-_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not ("0" <= chr(c) <= "9" or "a" <= chr(c) <= "z" or c == 10)})
+_ASCII_NON_WORD = str.maketrans(
+    {chr(c): " " for c in range(128) if not ("0" <= chr(c) <= "9" or "a" <= chr(c) <= "z" or c == 10)}
+)
 # "I-134A", "i 134 a", "I134-A" -> "i134a"; "A-123" kept as "a123" (form and A-numbers).
 # Runs after punctuation became spaces. A suffix letter is only taken when it really follows
 # ("i 134 de" stays "i134 de", not "i134de"); after a space only "a"/"b" count as a suffix,

@@ -56,24 +56,83 @@ class Redaction:
 # MAX_FILLER short words before it ("mi A-number ES 123...", "nimewo A MWEN SE 201-234-567").
 
 _A_CONTEXT = (
-    "a number", "anumber", "a numero", "a no", "a nro", "a num", "a nimewo", "a#",
-    "alien", "alien number", "alien no", "alien registration", "alien registration number",
-    "numero de extranjero", "numero extranjero", "numero de extranjera", "registro de extranjero",
-    "numero de registro de extranjero", "numero de registro", "numero a", "numero de a", "nro a",
-    "num a", "no a", "el a", "la a", "mi a", "my a", "su a", "tu a", "your a", "his a", "her a",
-    "nimewo a", "nimewo etranje", "nimewo alien", "nimewo imigrasyon", "nimewo uscis",
-    "uscis number", "uscis no", "uscis numero", "uscis", "numero de uscis",
-    "immigration number", "numero de inmigracion", "numero de migracion",
+    "a number",
+    "anumber",
+    "a numero",
+    "a no",
+    "a nro",
+    "a num",
+    "a nimewo",
+    "a#",
+    "alien",
+    "alien number",
+    "alien no",
+    "alien registration",
+    "alien registration number",
+    "numero de extranjero",
+    "numero extranjero",
+    "numero de extranjera",
+    "registro de extranjero",
+    "numero de registro de extranjero",
+    "numero de registro",
+    "numero a",
+    "numero de a",
+    "nro a",
+    "num a",
+    "no a",
+    "el a",
+    "la a",
+    "mi a",
+    "my a",
+    "su a",
+    "tu a",
+    "your a",
+    "his a",
+    "her a",
+    "nimewo a",
+    "nimewo etranje",
+    "nimewo alien",
+    "nimewo imigrasyon",
+    "nimewo uscis",
+    "uscis number",
+    "uscis no",
+    "uscis numero",
+    "uscis",
+    "numero de uscis",
+    "immigration number",
+    "numero de inmigracion",
+    "numero de migracion",
 )
 _SSN_CONTEXT = (
-    "ssn", "s s n", "social security", "social security number", "social security no",
-    "seguro social", "numero de seguro social", "numero del seguro social", "el social",
-    "mi social", "my social", "seguridad social", "sosyal", "sekirite sosyal", "nimewo sosyal",
-    "nimewo sekirite sosyal", "social",
+    "ssn",
+    "s s n",
+    "social security",
+    "social security number",
+    "social security no",
+    "seguro social",
+    "numero de seguro social",
+    "numero del seguro social",
+    "el social",
+    "mi social",
+    "my social",
+    "seguridad social",
+    "sosyal",
+    "sekirite sosyal",
+    "nimewo sosyal",
+    "nimewo sekirite sosyal",
+    "social",
 )
 _PASSPORT_CONTEXT = (
-    "pasaporte", "pasaportes", "passport", "passports", "passaporte", "passeport", "paspo",
-    "paspot", "pasapot", "pasport",
+    "pasaporte",
+    "pasaportes",
+    "passport",
+    "passports",
+    "passaporte",
+    "passeport",
+    "paspo",
+    "paspot",
+    "pasapot",
+    "pasport",
 )
 #: How many short words may stand between the context phrase and the number.
 MAX_FILLER = 3
@@ -95,8 +154,34 @@ _CONTEXTS = (
 )
 
 _RECEIPT_PREFIXES = frozenset(
-    "IOE EAC WAC LIN SRC NBC MSC YSC ESC TSC NSC CSC VSC ZLA ZSF ZNY ZMI ZHN ZOR ZAR ZBO ZCH "
-    "ZDA ZHO ZNK ZPH".split()
+    [
+        "IOE",
+        "EAC",
+        "WAC",
+        "LIN",
+        "SRC",
+        "NBC",
+        "MSC",
+        "YSC",
+        "ESC",
+        "TSC",
+        "NSC",
+        "CSC",
+        "VSC",
+        "ZLA",
+        "ZSF",
+        "ZNY",
+        "ZMI",
+        "ZHN",
+        "ZOR",
+        "ZAR",
+        "ZBO",
+        "ZCH",
+        "ZDA",
+        "ZHO",
+        "ZNK",
+        "ZPH",
+    ]
 )
 
 # --- regexes, compiled once ---------------------------------------------------------------------
@@ -249,7 +334,12 @@ class _Redactor:
             return i + 1
         # identifiers announced by a word before them
         reach = sum(p.digits for p in pieces[i : i + 4])
-        if reach >= 5 and first.digits <= 9 and first.text[0].isdigit() and not _CURRENCY_BEFORE.search(text, max(0, pos - 5), pos):
+        if (
+            reach >= 5
+            and first.digits <= 9
+            and first.text[0].isdigit()
+            and not _CURRENCY_BEFORE.search(text, max(0, pos - 5), pos)
+        ):
             kind, glued = self.context(pos)
             if kind == "a_number" and glued == pos:
                 j = self.take(pieces, i, (8, 9))

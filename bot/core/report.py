@@ -73,7 +73,15 @@ def group_questions(rows: Iterable[tuple[str, str, str | None]], similar: float 
             members = [j for j in sorted(unassigned) if matrix[leader, j] >= similar or j == leader]
             unassigned.difference_update(members)
             closest = Counter(items[j][1] for j in members if items[j][1]).most_common(1)
-            groups.append(Group(lang, len(members), items[leader][0], closest[0][0] if closest else None, [items[j][0] for j in members[:5]]))
+            groups.append(
+                Group(
+                    lang,
+                    len(members),
+                    items[leader][0],
+                    closest[0][0] if closest else None,
+                    [items[j][0] for j in members[:5]],
+                )
+            )
         groups.sort(key=lambda g: (-g.count, g.example))
         out[lang] = groups
     return out
@@ -113,7 +121,9 @@ def build(
 def to_markdown(report: Report, top: int = TOP_GROUPS) -> str:
     lines = [f"# What people asked (last {report.days} days)", ""]
     total = sum(report.actions.values())
-    lines.append(f"Answers: {report.actions.get('answer', 0)} · suggestions: {report.actions.get('suggest', 0)} · escalations: {report.actions.get('escalate', 0)} (total {total})")
+    lines.append(
+        f"Answers: {report.actions.get('answer', 0)} · suggestions: {report.actions.get('suggest', 0)} · escalations: {report.actions.get('escalate', 0)} (total {total})"
+    )
     lines.append("")
     lines.append("## Questions the bot could not answer, grouped (biggest first)")
     for lang in LANGS:
@@ -151,13 +161,17 @@ def to_csv(report: Report) -> str:
     for entry, count in report.answered:
         writer.writerow(["answered", "", count, entry, "", "", ""])
     for item in report.feedback:
-        writer.writerow(["feedback", "", item.helpful + item.not_helpful, item.entry_id, "", item.helpful, item.not_helpful])
+        writer.writerow(
+            ["feedback", "", item.helpful + item.not_helpful, item.entry_id, "", item.helpful, item.not_helpful]
+        )
     return buffer.getvalue()
 
 
 def to_short(report: Report, top: int = 3) -> str:
     """A few lines for Telegram's /report."""
-    lines = [f"Last {report.days} days: {report.actions.get('answer', 0)} answers, {report.actions.get('suggest', 0)} suggestions, {report.actions.get('escalate', 0)} escalations."]
+    lines = [
+        f"Last {report.days} days: {report.actions.get('answer', 0)} answers, {report.actions.get('suggest', 0)} suggestions, {report.actions.get('escalate', 0)} escalations."
+    ]
     for lang in LANGS:
         for group in report.groups.get(lang, [])[:top]:
             lines.append(f"[{lang}] ×{group.count}: {group.example[:80]} (closest: {group.closest_entry or '-'})")

@@ -74,7 +74,10 @@ class ScamPatterns:
     rules: tuple[Rule, ...] = ()
 
     def __post_init__(self) -> None:
-        compiled = {name: _compile([(p, lang) for lang in LANGS for p in phrases.get(lang, ())]) for name, phrases in self.signals.items()}
+        compiled = {
+            name: _compile([(p, lang) for lang in LANGS for p in phrases.get(lang, ())])
+            for name, phrases in self.signals.items()
+        }
         object.__setattr__(self, "_regex", compiled)
 
     @classmethod
@@ -137,7 +140,7 @@ def _variants(text: str, lang: str | None) -> list[str]:
     folded = _fold_long(text)
     words = folded.split()
     out = [f" {folded} "]
-    for code in ([lang] if lang in LANGS else list(LANGS)):
+    for code in [lang] if lang in LANGS else list(LANGS):
         expanded = f" {' '.join(expand(words, code))} "
         if expanded not in out:
             out.append(expanded)
@@ -252,7 +255,10 @@ def parse_patterns(text: str, label: str = FILE_NAME) -> tuple[ScamPatterns | No
         return None, problems
     for key in data:
         if key not in TOP_KEYS:
-            add(data.key_lines[key], f'unknown part "{key}" (allowed: signals, rules); check the spelling, and indent signal names under signals:')
+            add(
+                data.key_lines[key],
+                f'unknown part "{key}" (allowed: signals, rules); check the spelling, and indent signal names under signals:',
+            )
     for key in TOP_KEYS:
         if key not in data:
             add(data.line, f'the part "{key}:" is missing')
@@ -267,7 +273,11 @@ def parse_patterns(text: str, label: str = FILE_NAME) -> tuple[ScamPatterns | No
     signal_lines = data["signals"].key_lines if isinstance(data.get("signals"), LineDict) else {}
     for name in signals:
         if name not in used:
-            add(signal_lines.get(name, 1), f'the signal "{name}" is not used by any rule, so it never has an effect', "warning")
+            add(
+                signal_lines.get(name, 1),
+                f'the signal "{name}" is not used by any rule, so it never has an effect',
+                "warning",
+            )
     if "rules" in data and not rules and not any(p.level == "error" for p in problems):
         add(data.key_lines["rules"], "there are no rules: the scam radar will never warn anyone", "warning")
     problems = sorted(set(problems), key=lambda p: (p.line, p.level, p.message))
@@ -294,17 +304,26 @@ def _parse_signals(data: LineDict, add) -> dict[str, dict[str, tuple[str, ...]]]
         return {}
     line = data.key_lines["signals"]
     if not isinstance(block, LineDict) or not block:
-        add(line, "signals: must contain named groups of phrases, like\n  payment:\n    es: [pagar, cobran]\n    ht: [peye, lajan]\n    en: [pay, fee]")
+        add(
+            line,
+            "signals: must contain named groups of phrases, like\n  payment:\n    es: [pagar, cobran]\n    ht: [peye, lajan]\n    en: [pay, fee]",
+        )
         return {}
     out: dict[str, dict[str, tuple[str, ...]]] = {}
     for name, langs in block.items():
         at = block.key_lines[name]
         ok = True
         if not isinstance(name, str) or not _NAME.match(name):
-            add(at, f'the signal name "{name}" must be lowercase letters and digits, joined by "_" or "-" (like documents_by_chat)')
+            add(
+                at,
+                f'the signal name "{name}" must be lowercase letters and digits, joined by "_" or "-" (like documents_by_chat)',
+            )
             ok = False
         if not isinstance(langs, LineDict):
-            add(at, f'the signal "{name}" must have three lists of phrases under it: es:, ht: and en: (it is {_describe(langs)})')
+            add(
+                at,
+                f'the signal "{name}" must have three lists of phrases under it: es:, ht: and en: (it is {_describe(langs)})',
+            )
             continue
         for key in langs:
             if key not in LANGS:
@@ -329,7 +348,10 @@ def _parse_signals(data: LineDict, add) -> dict[str, dict[str, tuple[str, ...]]]
 def _parse_phrases(items: object, line: int, name: str, lang: str, add) -> tuple[str, ...] | None:
     where = f'the signal "{name}" ({lang})'
     if not isinstance(items, LineList) or not items:
-        add(line, f'the "{lang}" phrases of the signal "{name}" must be a list in [ ] with at least one phrase (it is {_describe(items)})')
+        add(
+            line,
+            f'the "{lang}" phrases of the signal "{name}" must be a list in [ ] with at least one phrase (it is {_describe(items)})',
+        )
         return None
     ok = True
     out: list[str] = []
@@ -337,13 +359,19 @@ def _parse_phrases(items: object, line: int, name: str, lang: str, add) -> tuple
     for item, at in zip(items, items.item_lines):
         if isinstance(item, bool):
             word = "no" if item is False else "yes"
-            add(at, f'a phrase of {where} was read as {_describe(item)}: YAML reads words like no, yes, on, off as true/false; put the word in quotes, like "{word}"')
+            add(
+                at,
+                f'a phrase of {where} was read as {_describe(item)}: YAML reads words like no, yes, on, off as true/false; put the word in quotes, like "{word}"',
+            )
             ok = False
             continue
         if isinstance(item, int):
             item = str(item)
         if not isinstance(item, str) or not item.strip():
-            add(at, f"a phrase of {where} is {_describe(item)}, not a word or phrase; write it as text (in quotes if in doubt)")
+            add(
+                at,
+                f"a phrase of {where} is {_describe(item)}, not a word or phrase; write it as text (in quotes if in doubt)",
+            )
             ok = False
             continue
         phrase = item.strip()
@@ -354,7 +382,9 @@ def _parse_phrases(items: object, line: int, name: str, lang: str, add) -> tuple
             continue
         key = " ".join(_phrase_atoms(phrase) or [])
         if key in seen:
-            add(at, f'the phrase "{phrase}" of {where} is already in the list (line {seen[key]}); remove one', "warning")
+            add(
+                at, f'the phrase "{phrase}" of {where} is already in the list (line {seen[key]}); remove one', "warning"
+            )
         seen.setdefault(key, at)
         out.append(phrase)
     return tuple(out) if ok else None
@@ -392,7 +422,7 @@ def _parse_rules(data: LineDict, signals: Mapping[str, object], add) -> list[Rul
     names: dict[str, int] = {}
     for item, at in zip(block, block.item_lines):
         if not isinstance(item, LineDict):
-            add(at, 'each rule needs name: and all:, like\n  - name: paid-reopening\n    all: [payment, reopening]')
+            add(at, "each rule needs name: and all:, like\n  - name: paid-reopening\n    all: [payment, reopening]")
             continue
         ok = True
         for key in item:
@@ -405,10 +435,16 @@ def _parse_rules(data: LineDict, signals: Mapping[str, object], add) -> list[Rul
             add(at, "this rule has no name:")
             ok = False
         elif not (isinstance(name, str) and _ENTRY.match(name)):
-            add(item.key_lines["name"], f'the rule name {_describe(name)} must be lowercase words joined by "-" (like paid-reopening)')
+            add(
+                item.key_lines["name"],
+                f'the rule name {_describe(name)} must be lowercase words joined by "-" (like paid-reopening)',
+            )
             ok = False
         elif name in names:
-            add(item.key_lines["name"], f'the rule name "{name}" is already used on line {names[name]}; every rule needs its own name')
+            add(
+                item.key_lines["name"],
+                f'the rule name "{name}" is already used on line {names[name]}; every rule needs its own name',
+            )
             ok = False
         else:
             names[name] = item.key_lines["name"]
@@ -418,13 +454,18 @@ def _parse_rules(data: LineDict, signals: Mapping[str, object], add) -> list[Rul
             ok = False
             wanted = LineList()
         elif not isinstance(wanted, LineList) or not wanted:
-            add(item.key_lines["all"], f"all: of {who} must be a list of signal names in [ ], like [payment, reopening]")
+            add(
+                item.key_lines["all"], f"all: of {who} must be a list of signal names in [ ], like [payment, reopening]"
+            )
             ok = False
             wanted = LineList()
         else:
             for sig, sig_line in zip(wanted, wanted.item_lines):
                 if not isinstance(sig, str) or sig not in defined:
-                    add(sig_line, f"{who} uses the signal {_describe(sig)}, which is not defined under signals: (known: {known})")
+                    add(
+                        sig_line,
+                        f"{who} uses the signal {_describe(sig)}, which is not defined under signals: (known: {known})",
+                    )
                     ok = False
             if len(set(map(str, wanted))) != len(wanted):
                 add(item.key_lines["all"], f"{who} names the same signal twice", "warning")

@@ -31,7 +31,16 @@ def stale(kb: KnowledgeBase) -> list[Stale]:
     for entry in kb:
         for lang in entry.stale_translations():
             text = entry.texts[lang]
-            out.append(Stale(entry.id, lang, entry.source_lang, entry.file, text.translated_from_line or entry.lines.get(lang, entry.line), "changed" if text.translated_from else "never stamped"))
+            out.append(
+                Stale(
+                    entry.id,
+                    lang,
+                    entry.source_lang,
+                    entry.file,
+                    text.translated_from_line or entry.lines.get(lang, entry.line),
+                    "changed" if text.translated_from else "never stamped",
+                )
+            )
     return out
 
 

@@ -74,15 +74,29 @@ def check_entries(entries: Sequence[Entry], near_duplicates: bool = True) -> lis
     for entry in entries:
         if entry.id in first_seen:
             other = first_seen[entry.id]
-            problems.append(Problem(entry.file, entry.lines.get("id", entry.line), f'the id "{entry.id}" is already used in {other.file}:{other.lines.get("id", other.line)}; every entry needs its own id'))
+            problems.append(
+                Problem(
+                    entry.file,
+                    entry.lines.get("id", entry.line),
+                    f'the id "{entry.id}" is already used in {other.file}:{other.lines.get("id", other.line)}; every entry needs its own id',
+                )
+            )
         else:
             first_seen[entry.id] = entry
     for entry in entries:
         for rel in entry.related:
             if rel not in first_seen:
-                problems.append(Problem(entry.file, entry.lines.get("related", entry.line), f'related names "{rel}", but no entry has that id'))
+                problems.append(
+                    Problem(
+                        entry.file,
+                        entry.lines.get("related", entry.line),
+                        f'related names "{rel}", but no entry has that id',
+                    )
+                )
             elif rel == entry.id:
-                problems.append(Problem(entry.file, entry.lines.get("related", entry.line), "related names the entry itself"))
+                problems.append(
+                    Problem(entry.file, entry.lines.get("related", entry.line), "related names the entry itself")
+                )
     problems.extend(_check_questions(entries, near_duplicates))
     return problems
 
@@ -103,21 +117,46 @@ def check_entry(entry: Entry, today: dt.date) -> list[Problem]:
         for variant in text.variants:
             size = len(variant.text)
             if size > TELEGRAM_LIMIT:
-                add(variant.line, f'the "{lang}" answer has {size} characters; Telegram allows at most {TELEGRAM_LIMIT}. Shorten it or split it into a related entry')
+                add(
+                    variant.line,
+                    f'the "{lang}" answer has {size} characters; Telegram allows at most {TELEGRAM_LIMIT}. Shorten it or split it into a related entry',
+                )
             elif size > LONG_ANSWER:
-                add(variant.line, f'the "{lang}" answer has {size} characters; more than {LONG_ANSWER} is hard to read on a phone', "warning")
+                add(
+                    variant.line,
+                    f'the "{lang}" answer has {size} characters; more than {LONG_ANSWER} is hard to read on a phone',
+                    "warning",
+                )
             if _TAG.search(variant.text):
-                add(variant.line, f'the "{lang}" answer contains an HTML tag such as <b>; answers are plain text (see knowledge/README.md)')
+                add(
+                    variant.line,
+                    f'the "{lang}" answer contains an HTML tag such as <b>; answers are plain text (see knowledge/README.md)',
+                )
         out.extend(_check_variants(entry, lang, today))
         if not text.title:
-            add(line(lang, entry.line), f'the "{lang}" part has no title: write a short title (menus, buttons and shared cards show it)', "warning")
+            add(
+                line(lang, entry.line),
+                f'the "{lang}" part has no title: write a short title (menus, buttons and shared cards show it)',
+                "warning",
+            )
         if len(text.questions) < MIN_QUESTIONS:
-            add(line(lang, entry.line), f'the "{lang}" part has only {len(text.questions)} questions; write at least {MIN_QUESTIONS} so people find this answer', "warning")
+            add(
+                line(lang, entry.line),
+                f'the "{lang}" part has only {len(text.questions)} questions; write at least {MIN_QUESTIONS} so people find this answer',
+                "warning",
+            )
     out.extend(_check_translations(entry))
     if entry.reviewed > today:
-        add(line("reviewed", entry.line), f"the reviewed date {entry.reviewed.isoformat()} is in the future (today is {today.isoformat()})")
+        add(
+            line("reviewed", entry.line),
+            f"the reviewed date {entry.reviewed.isoformat()} is in the future (today is {today.isoformat()})",
+        )
     elif (today - entry.reviewed).days > STALE_DAYS:
-        add(line("reviewed", entry.line), f"reviewed {entry.reviewed.isoformat()}, more than {STALE_DAYS} days ago: check the answer against its sources and update the date", "warning")
+        add(
+            line("reviewed", entry.line),
+            f"reviewed {entry.reviewed.isoformat()}, more than {STALE_DAYS} days ago: check the answer against its sources and update the date",
+            "warning",
+        )
     return out
 
 
@@ -130,25 +169,71 @@ def _check_variants(entry: Entry, lang: str, today: dt.date) -> list[Problem]:
     ordered = sorted(variants, key=lambda v: v.effective_from or dt.date.min)
     first, last = ordered[0], ordered[-1]
     if first.effective_from is not None:
-        out.append(Problem(entry.file, first.line, f'the first "{lang}" answer variant starts on {first.effective_from}: the bot would have no answer before that day; remove its effective_from'))
+        out.append(
+            Problem(
+                entry.file,
+                first.line,
+                f'the first "{lang}" answer variant starts on {first.effective_from}: the bot would have no answer before that day; remove its effective_from',
+            )
+        )
     if last.effective_until is not None:
-        out.append(Problem(entry.file, last.line, f'the last "{lang}" answer variant ends on {last.effective_until}: the bot would have no answer after that day; add a variant from {last.effective_until} or remove effective_until'))
+        out.append(
+            Problem(
+                entry.file,
+                last.line,
+                f'the last "{lang}" answer variant ends on {last.effective_until}: the bot would have no answer after that day; add a variant from {last.effective_until} or remove effective_until',
+            )
+        )
     for before, after in zip(ordered, ordered[1:]):
         if before.effective_until is None or after.effective_from is None:
-            out.append(Problem(entry.file, after.line, f'the "{lang}" answer variants overlap: every variant but the last needs effective_until, every variant but the first needs effective_from'))
+            out.append(
+                Problem(
+                    entry.file,
+                    after.line,
+                    f'the "{lang}" answer variants overlap: every variant but the last needs effective_until, every variant but the first needs effective_from',
+                )
+            )
         elif before.effective_until < after.effective_from:
-            out.append(Problem(entry.file, after.line, f'gap in the "{lang}" answer variants: nothing is in force from {before.effective_until} to {after.effective_from}; the next variant must start on the day the previous one ends'))
+            out.append(
+                Problem(
+                    entry.file,
+                    after.line,
+                    f'gap in the "{lang}" answer variants: nothing is in force from {before.effective_until} to {after.effective_from}; the next variant must start on the day the previous one ends',
+                )
+            )
         elif before.effective_until > after.effective_from:
-            out.append(Problem(entry.file, after.line, f'the "{lang}" answer variants overlap: one ends on {before.effective_until} but the next starts on {after.effective_from}; the next variant must start on the day the previous one ends'))
+            out.append(
+                Problem(
+                    entry.file,
+                    after.line,
+                    f'the "{lang}" answer variants overlap: one ends on {before.effective_until} but the next starts on {after.effective_from}; the next variant must start on the day the previous one ends',
+                )
+            )
     for variant in ordered:
         if variant.effective_until is not None and 0 <= (variant.effective_until - today).days <= ENDING_SOON_DAYS:
-            out.append(Problem(entry.file, variant.line, f'the "{lang}" answer variant in force ends on {variant.effective_until}, within {ENDING_SOON_DAYS} days: check that the next variant is right', "warning"))
+            out.append(
+                Problem(
+                    entry.file,
+                    variant.line,
+                    f'the "{lang}" answer variant in force ends on {variant.effective_until}, within {ENDING_SOON_DAYS} days: check that the next variant is right',
+                    "warning",
+                )
+            )
     source = entry.texts.get(entry.source_lang)
     if lang != entry.source_lang and source is not None:
         mine = [(v.effective_from, v.effective_until) for v in ordered]
-        theirs = [(v.effective_from, v.effective_until) for v in sorted(source.variants, key=lambda v: v.effective_from or dt.date.min)]
+        theirs = [
+            (v.effective_from, v.effective_until)
+            for v in sorted(source.variants, key=lambda v: v.effective_from or dt.date.min)
+        ]
         if mine != theirs:
-            out.append(Problem(entry.file, first.line, f'the "{lang}" answer variants do not have the same dates as the "{entry.source_lang}" ones; every language must change on the same days'))
+            out.append(
+                Problem(
+                    entry.file,
+                    first.line,
+                    f'the "{lang}" answer variants do not have the same dates as the "{entry.source_lang}" ones; every language must change on the same days',
+                )
+            )
     return out
 
 
@@ -197,11 +282,20 @@ def _check_questions(entries: Sequence[Entry], near_duplicates: bool = True) -> 
             if a.id == b.id or pair in reported:  # one warning per pair of entries
                 continue
             reported.add(pair)
-            out.append(Problem(bfile, bline, f'this "{lang}" question is almost the same as one in {afile}:{aline} ({a.id}); the bot may hesitate between the two entries, make them clearly different', "warning"))
+            out.append(
+                Problem(
+                    bfile,
+                    bline,
+                    f'this "{lang}" question is almost the same as one in {afile}:{aline} ({a.id}); the bot may hesitate between the two entries, make them clearly different',
+                    "warning",
+                )
+            )
     return out
 
 
-def _exact_duplicates(texts: Sequence[tuple[Entry, LangText]], out: list[Problem]) -> tuple[list[str], list[str], list[tuple[Entry, str, int]]]:
+def _exact_duplicates(
+    texts: Sequence[tuple[Entry, LangText]], out: list[Problem]
+) -> tuple[list[str], list[str], list[tuple[Entry, str, int]]]:
     """Report questions that another entry has already; return the other questions (folded and
     word-sorted) with their entry and line, for the near-duplicate search."""
     folded: list[str] = []
@@ -209,11 +303,19 @@ def _exact_duplicates(texts: Sequence[tuple[Entry, LangText]], out: list[Problem
     places: list[tuple[Entry, str, int]] = []
     owner: dict[str, tuple[Entry, str, int]] = {}
     for entry, text in texts:
-        for index, (question, key, sorted_key, qline) in enumerate(zip(text.questions, text.folded_questions, text.sorted_questions, text.question_lines)):
+        for index, (question, key, sorted_key, qline) in enumerate(
+            zip(text.questions, text.folded_questions, text.sorted_questions, text.question_lines)
+        ):
             qfile = text.question_file(index, entry.file)
             if key in owner and owner[key][0].id != entry.id:
                 other, other_file, other_line = owner[key]
-                out.append(Problem(qfile, qline, f'the question "{question}" is also in {other_file}:{other_line} ({other.id}); the bot cannot tell the two entries apart, keep it in one'))
+                out.append(
+                    Problem(
+                        qfile,
+                        qline,
+                        f'the question "{question}" is also in {other_file}:{other_line} ({other.id}); the bot cannot tell the two entries apart, keep it in one',
+                    )
+                )
                 continue
             owner.setdefault(key, (entry, qfile, qline))
             folded.append(key)
@@ -262,12 +364,16 @@ def check_synonyms(groups: Mapping[str, Sequence[str]], lines: Mapping[str, int]
     for concept, words in groups.items():
         at = lines.get(concept, 1)
         if not ID_PATTERN.match(concept.replace("_", "-")):
-            out.append(Problem(label, at, f'the group name "{concept}" must be lowercase letters, digits and "-" or "_"'))
+            out.append(
+                Problem(label, at, f'the group name "{concept}" must be lowercase letters, digits and "-" or "_"')
+            )
         for word in words:
             key = fold(word)
             if not key:
                 out.append(Problem(label, at, f'"{word}" in group "{concept}" has no letters or digits'))
             elif key in seen and seen[key] != concept:
-                out.append(Problem(label, at, f'"{word}" is in two groups ("{seen[key]}" and "{concept}"); keep it in one'))
+                out.append(
+                    Problem(label, at, f'"{word}" is in two groups ("{seen[key]}" and "{concept}"); keep it in one')
+                )
             seen.setdefault(key, concept)
     return out

@@ -60,13 +60,20 @@ class _LineMixin:
         if id(node) in built:  # an alias (*name) of a list or block already built: share it
             return built[id(node)]
         if id(node) in active:  # an anchor used inside itself: "&a [*a]"
-            raise yaml.constructor.ConstructorError(None, None, "a value refers to itself through an anchor (&) and alias (*)", node.start_mark)
+            raise yaml.constructor.ConstructorError(
+                None, None, "a value refers to itself through an anchor (&) and alias (*)", node.start_mark
+            )
         active.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
                 # a list of texts (questions) is the common case: no call per item
                 items = LineList(
-                    [child.value if child.__class__ is _SCALAR and child.tag == _STR else self._build(child, active, built) for child in node.value]
+                    [
+                        child.value
+                        if child.__class__ is _SCALAR and child.tag == _STR
+                        else self._build(child, active, built)
+                        for child in node.value
+                    ]
                 )
                 items.line = node.start_mark.line + 1
                 items.item_lines = [child.start_mark.line + 1 for child in node.value]
@@ -99,7 +106,10 @@ class _LineMixin:
                     merged.discard(key)
                 elif key in result:
                     self.duplicates.append(
-                        (line, f'"{key}" appears twice in the same block (first on line {result.key_lines[key]}); remove one')
+                        (
+                            line,
+                            f'"{key}" appears twice in the same block (first on line {result.key_lines[key]}); remove one',
+                        )
                     )
                     continue
                 if value_node.__class__ is _SCALAR and value_node.tag == _STR:
@@ -173,7 +183,15 @@ def load_yaml(text: str) -> YamlResult:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         what = exc.problem or "unreadable YAML"
-        return YamlResult(None, [(line, f"the file is not valid YAML ({what}); check indentation, quotes and colons on this line or the one before")])
+        return YamlResult(
+            None,
+            [
+                (
+                    line,
+                    f"the file is not valid YAML ({what}); check indentation, quotes and colons on this line or the one before",
+                )
+            ],
+        )
     except yaml.YAMLError as exc:
         return YamlResult(None, [(1, f"the file is not valid YAML ({exc})")])
     finally:

@@ -126,7 +126,7 @@ class StorageError(RuntimeError):
 
 
 def utc_today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,9 @@ class Storage:
         return UserPrefs(lang, bool(chosen))
 
     async def user(self, user_id: int) -> UserPrefs | None:
-        rows = await self.db.execute_fetchall("SELECT lang, lang_chosen, active FROM users WHERE user_id = ?", (user_id,))
+        rows = await self.db.execute_fetchall(
+            "SELECT lang, lang_chosen, active FROM users WHERE user_id = ?", (user_id,)
+        )
         if not rows:
             return None
         [(lang, chosen, active)] = rows
@@ -289,7 +291,9 @@ class Storage:
 
     async def unanswered(self) -> list[tuple[str, str, str, str | None, str]]:
         """Every row as ``(day, lang, text, closest_entry, reason)``, oldest first."""
-        rows = await self.db.execute_fetchall("SELECT day, lang, text, closest_entry, reason FROM unanswered ORDER BY id")
+        rows = await self.db.execute_fetchall(
+            "SELECT day, lang, text, closest_entry, reason FROM unanswered ORDER BY id"
+        )
         return [tuple(row) for row in rows]  # type: ignore[misc]
 
     async def size_bytes(self) -> int:
@@ -312,7 +316,9 @@ class Storage:
             "SELECT lang, entry_id_or_action, sum(count) FROM daily_stats WHERE day >= ? GROUP BY lang, entry_id_or_action",
             (since,),
         )
-        feedback = await self.db.execute_fetchall("SELECT entry_id, helpful FROM feedback WHERE day >= ? ORDER BY id", (since,))
+        feedback = await self.db.execute_fetchall(
+            "SELECT entry_id, helpful FROM feedback WHERE day >= ? ORDER BY id", (since,)
+        )
         return (
             [(lang, text, closest) for lang, text, closest in unanswered],
             [(lang, key, int(count)) for lang, key, count in counts],
@@ -371,21 +377,35 @@ class Storage:
         "header_message_id, share_identifiers, identifiers_offered, helpful"
     )
     #: Columns ``update_ticket`` may change.
-    _TICKET_FIELDS = frozenset({"lang", "urgent", "share_identifiers", "identifiers_offered", "helpful", "topic_id", "header_message_id"})
+    _TICKET_FIELDS = frozenset(
+        {"lang", "urgent", "share_identifiers", "identifiers_offered", "helpful", "topic_id", "header_message_id"}
+    )
 
     @staticmethod
     def _ticket(row: Sequence[Any]) -> Ticket:
-        (ticket_id, user_id, lang, urgent, status, created, replied, closed, topic, header, share, offered, helpful) = row
+        (ticket_id, user_id, lang, urgent, status, created, replied, closed, topic, header, share, offered, helpful) = (
+            row
+        )
         return Ticket(
-            id=int(ticket_id), user_id=int(user_id), lang=lang, urgent=bool(urgent), status=status,
-            created_at=_time(created), first_reply_at=_time(replied) if replied else None,
-            closed_at=_time(closed) if closed else None, topic_id=topic, header_message_id=header,
-            share_identifiers=bool(share), identifiers_offered=bool(offered),
+            id=int(ticket_id),
+            user_id=int(user_id),
+            lang=lang,
+            urgent=bool(urgent),
+            status=status,
+            created_at=_time(created),
+            first_reply_at=_time(replied) if replied else None,
+            closed_at=_time(closed) if closed else None,
+            topic_id=topic,
+            header_message_id=header,
+            share_identifiers=bool(share),
+            identifiers_offered=bool(offered),
             helpful=None if helpful is None else bool(helpful),
         )
 
     async def _one_ticket(self, where: str, params: tuple[Any, ...]) -> Ticket | None:
-        rows = await self.db.execute_fetchall(f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY id DESC LIMIT 1", params)
+        rows = await self.db.execute_fetchall(
+            f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY id DESC LIMIT 1", params
+        )
         return self._ticket(rows[0]) if rows else None
 
     async def create_ticket(
@@ -433,7 +453,9 @@ class Storage:
         return await self.ticket(int(rows[0][0])) if rows else None
 
     async def open_tickets(self) -> list[Ticket]:
-        rows = await self.db.execute_fetchall(f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE status = 'open' ORDER BY id")
+        rows = await self.db.execute_fetchall(
+            f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE status = 'open' ORDER BY id"
+        )
         return [self._ticket(row) for row in rows]
 
     async def update_ticket(self, ticket_id: int, **values: Any) -> None:
@@ -449,11 +471,14 @@ class Storage:
     async def offer_identifiers_once(self, ticket_id: int) -> bool:
         """Note that the "share my numbers" choice was offered; True only the first time."""
         rows = await self.db.execute_fetchall(
-            "UPDATE tickets SET identifiers_offered = 1 WHERE id = ? AND identifiers_offered = 0 RETURNING id", (ticket_id,)
+            "UPDATE tickets SET identifiers_offered = 1 WHERE id = ? AND identifiers_offered = 0 RETURNING id",
+            (ticket_id,),
         )
         return bool(rows)
 
-    async def close_ticket(self, ticket_id: int, now: dt.datetime, deliveries: Sequence[tuple[str, dict[str, Any]]] = ()) -> bool:
+    async def close_ticket(
+        self, ticket_id: int, now: dt.datetime, deliveries: Sequence[tuple[str, dict[str, Any]]] = ()
+    ) -> bool:
         """Close an open ticket and queue ``deliveries`` (``(target, payload)``) in the same
         transaction. False (and nothing queued) when it was already closed."""
         async with self._transaction() as db:
@@ -470,7 +495,9 @@ class Storage:
                 )
         return True
 
-    async def ticket_rows(self, since: dt.datetime) -> list[tuple[dt.datetime, dt.datetime | None, dt.datetime | None, bool | None]]:
+    async def ticket_rows(
+        self, since: dt.datetime
+    ) -> list[tuple[dt.datetime, dt.datetime | None, dt.datetime | None, bool | None]]:
         """``(created_at, first_reply_at, closed_at, helpful)`` of tickets opened or closed since ``since``."""
         stamp = _stamp(since)
         rows = await self.db.execute_fetchall(
@@ -509,7 +536,12 @@ class Storage:
         return [(int(t), g, _time(n)) for t, g, n in rows]
 
     async def delivered(
-        self, item_id: int, now: dt.datetime, relay: tuple[int, str, int | None, int | None] | None = None, *, first_reply: bool = False
+        self,
+        item_id: int,
+        now: dt.datetime,
+        relay: tuple[int, str, int | None, int | None] | None = None,
+        *,
+        first_reply: bool = False,
     ) -> None:
         """A delivery succeeded: remove it from the outbox and, for a relayed message, record
         ``relay = (ticket_id, direction, user_message_id, group_message_id)``; with
@@ -523,25 +555,30 @@ class Storage:
                 )
                 if first_reply:
                     await db.execute_fetchall(
-                        "UPDATE tickets SET first_reply_at = ? WHERE id = ? AND first_reply_at IS NULL", (_stamp(now), relay[0])
+                        "UPDATE tickets SET first_reply_at = ? WHERE id = ? AND first_reply_at IS NULL",
+                        (_stamp(now), relay[0]),
                     )
 
     async def postpone(self, item_id: int, attempts: int, next_attempt_at: dt.datetime) -> None:
         await self.db.execute_fetchall(
-            "UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE id = ?", (attempts, _stamp(next_attempt_at), item_id)
+            "UPDATE outbox SET attempts = ?, next_attempt_at = ? WHERE id = ?",
+            (attempts, _stamp(next_attempt_at), item_id),
         )
 
     async def drop_outbox(self, item_id: int) -> None:
         await self.db.execute_fetchall("DELETE FROM outbox WHERE id = ?", (item_id,))
 
     async def drop_outbox_of(self, ticket_id: int, target: str) -> int:
-        rows = await self.db.execute_fetchall("DELETE FROM outbox WHERE ticket_id = ? AND target = ? RETURNING id", (ticket_id, target))
+        rows = await self.db.execute_fetchall(
+            "DELETE FROM outbox WHERE ticket_id = ? AND target = ? RETURNING id", (ticket_id, target)
+        )
         return len(rows)
 
     async def relayed(self, ticket_id: int) -> list[tuple[str, int | None, int | None]]:
         """``(direction, user_message_id, group_message_id)`` of a ticket's relayed messages, in order."""
         rows = await self.db.execute_fetchall(
-            "SELECT direction, user_message_id, group_message_id FROM relayed WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+            "SELECT direction, user_message_id, group_message_id FROM relayed WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
         )
         return [(d, u, g) for d, u, g in rows]
 
@@ -560,16 +597,24 @@ class Storage:
 
     async def follows_due(self, reviewed: dict[str, str]) -> list[tuple[int, str, str]]:
         """``(user_id, entry_id, lang)`` of follows whose entry has a newer reviewed date now."""
-        rows = await self.db.execute_fetchall("SELECT user_id, entry_id, lang, reviewed FROM follows ORDER BY entry_id, user_id")
-        return [(user_id, entry_id, lang) for user_id, entry_id, lang, seen in rows if entry_id in reviewed and reviewed[entry_id] > seen]
+        rows = await self.db.execute_fetchall(
+            "SELECT user_id, entry_id, lang, reviewed FROM follows ORDER BY entry_id, user_id"
+        )
+        return [
+            (user_id, entry_id, lang)
+            for user_id, entry_id, lang, seen in rows
+            if entry_id in reviewed and reviewed[entry_id] > seen
+        ]
 
     async def mark_followed(self, user_id: int, entry_id: str, reviewed: str) -> None:
-        await self.db.execute_fetchall("UPDATE follows SET reviewed = ? WHERE user_id = ? AND entry_id = ?", (reviewed, user_id, entry_id))
+        await self.db.execute_fetchall(
+            "UPDATE follows SET reviewed = ? WHERE user_id = ? AND entry_id = ?", (reviewed, user_id, entry_id)
+        )
 
 
 def _stamp(moment: dt.datetime) -> str:
     """A UTC timestamp as stored: ISO 8601 with seconds, sortable as text."""
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _time(text: str) -> dt.datetime:

@@ -25,8 +25,8 @@ from telegram.ext import ContextTypes
 
 from bot.core import report as reports
 from bot.core.langs import LANGS
-from bot.ui.render import split_message
 from bot.telegram.services import services
+from bot.ui.render import split_message
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -137,7 +137,9 @@ async def report(update: Update, context: Context) -> None:
     """/report [DAYS] (admins): the maintainers' report, short."""
     days = report_days(list(context.args or []))
     if days is None:
-        await _reply(update, f"Usage: /report [DAYS], DAYS a whole number from 1 to {MAX_REPORT_DAYS} (default {REPORT_DAYS}).")
+        await _reply(
+            update, f"Usage: /report [DAYS], DAYS a whole number from 1 to {MAX_REPORT_DAYS} (default {REPORT_DAYS})."
+        )
         return
     svc = services(context)
     since = dt.date.fromisoformat(svc.storage.today()) - dt.timedelta(days=days)  # as the CLI
@@ -147,4 +149,3 @@ async def report(update: Update, context: Context) -> None:
     if not any(built.groups.values()) and not built.actions:
         text += "\nNothing recorded in this period."
     await _reply(update, text + "\nFull report: python -m bot report --days " + str(days))
-

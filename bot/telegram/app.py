@@ -37,14 +37,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.ui import callbacks
-from bot.telegram import delivery, follow, health, logs, privacy, reload
 from bot.config import ConfigError, Settings, check_webhook, webhook_path
-from bot.ui.i18n import MissingCatalog, _
 from bot.core.langs import DEFAULT_LANG, LANGS
-from bot.ui.render import MESSAGE_LIMIT
 from bot.store.storage import StorageError
-from bot.telegram.services import KnowledgeBaseError, Services, services as services_of
+from bot.telegram import delivery, follow, health, logs, privacy, reload
+from bot.telegram.services import KnowledgeBaseError, Services
+from bot.telegram.services import services as services_of
+from bot.ui import callbacks
+from bot.ui.i18n import MissingCatalog, _
+from bot.ui.render import MESSAGE_LIMIT
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +97,19 @@ class _LongText(filters.MessageFilter):
 
 #: Messages that are not text (the bot says it only reads text).
 NOT_TEXT = (
-    filters.Sticker.ALL | filters.PHOTO | filters.VOICE | filters.AUDIO | filters.VIDEO | filters.VIDEO_NOTE
-    | filters.ANIMATION | filters.Document.ALL | filters.LOCATION | filters.VENUE | filters.CONTACT
-    | filters.POLL | filters.Dice.ALL
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.VENUE
+    | filters.CONTACT
+    | filters.POLL
+    | filters.Dice.ALL
 )
 
 
@@ -127,7 +138,9 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
     """setMyCommands per language_code (French phones get Kreyòl) and a Spanish default."""
     scopes: list[tuple[str | None, str]] = [(code, code) for code in LANGS] + [("fr", "ht"), (None, DEFAULT_LANG)]
     for language_code, lang in scopes:
-        await application.bot.set_my_commands(commands(lang), scope=BotCommandScopeDefault(), language_code=language_code)
+        await application.bot.set_my_commands(
+            commands(lang), scope=BotCommandScopeDefault(), language_code=language_code
+        )
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -197,56 +210,60 @@ def build_application(
     application.add_handler(MessageHandler(new & ~filters.COMMAND & (filters.TEXT | NOT_TEXT), p.while_open), group=-1)
     admins = new & filters.User(user_id=settings.admin_user_ids)
     # Note: order matters. In a group, the first handler whose check matches wins.
-    application.add_handlers([
-        # 1. Commands, in private chats only: in any other group the bot stays silent.
-        CommandHandler("start", h.start, filters=new),
-        CommandHandler("language", h.language, filters=new),
-        CommandHandler("topics", h.topics, filters=new),
-        CommandHandler("help", h.help_command, filters=new),
-        CommandHandler("human", h.human, filters=new),
-        CommandHandler("forget", h.forget, filters=new),
-        CommandHandler("cancel", p.cancel, filters=new),
-        CommandHandler("unfollow", h.unfollow, filters=new),
-        # Admin-only commands, gated at registration (ADMIN_USER_IDS).
-        CommandHandler("reload", h.reload_command, filters=admins),
-        CommandHandler("stats", admin.stats, filters=admins),
-        CommandHandler("report", admin.report, filters=admins),
-        MessageHandler(new & filters.COMMAND, h.help_command),  # an unknown command
-        # 2. Buttons: each action by its validated payload; anything else has expired.
-        CallbackQueryHandler(h.show_entry, pattern=_pressed("a")),
-        CallbackQueryHandler(h.share_entry, pattern=_pressed("s")),
-        CallbackQueryHandler(h.follow_entry, pattern=_pressed("w")),
-        CallbackQueryHandler(h.show_category, pattern=_pressed("c")),
-        CallbackQueryHandler(h.show_menu, pattern=_pressed("m")),
-        CallbackQueryHandler(h.choose_language, pattern=_pressed("l")),
-        CallbackQueryHandler(h.helpful, pattern=_pressed("y")),
-        CallbackQueryHandler(h.not_helpful, pattern=_pressed("n")),
-        CallbackQueryHandler(h.talk_to_person, pattern=_pressed("h")),
-        CallbackQueryHandler(p.consent, pattern=_pressed("k")),
-        CallbackQueryHandler(p.document_choice, pattern=_pressed("p")),
-        CallbackQueryHandler(p.share_numbers, pattern=_pressed("i")),
-        CallbackQueryHandler(p.cancel, pattern=_pressed("x")),
-        CallbackQueryHandler(p.survey, pattern=_pressed("r")),
-        CallbackQueryHandler(h.expired_button),
-        # 3. Other messages in private chats, the most specific first.
-        MessageHandler(new & _LongText(), h.long_message),
-        MessageHandler(new & filters.TEXT, h.question),
-        MessageHandler(new & NOT_TEXT, h.not_text),
-        MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, h.edited),
-        # 4. The bot's own membership: blocked by a user, or added to a group.
-        ChatMemberHandler(h.membership, ChatMemberHandler.MY_CHAT_MEMBER),
-    ])
+    application.add_handlers(
+        [
+            # 1. Commands, in private chats only: in any other group the bot stays silent.
+            CommandHandler("start", h.start, filters=new),
+            CommandHandler("language", h.language, filters=new),
+            CommandHandler("topics", h.topics, filters=new),
+            CommandHandler("help", h.help_command, filters=new),
+            CommandHandler("human", h.human, filters=new),
+            CommandHandler("forget", h.forget, filters=new),
+            CommandHandler("cancel", p.cancel, filters=new),
+            CommandHandler("unfollow", h.unfollow, filters=new),
+            # Admin-only commands, gated at registration (ADMIN_USER_IDS).
+            CommandHandler("reload", h.reload_command, filters=admins),
+            CommandHandler("stats", admin.stats, filters=admins),
+            CommandHandler("report", admin.report, filters=admins),
+            MessageHandler(new & filters.COMMAND, h.help_command),  # an unknown command
+            # 2. Buttons: each action by its validated payload; anything else has expired.
+            CallbackQueryHandler(h.show_entry, pattern=_pressed("a")),
+            CallbackQueryHandler(h.share_entry, pattern=_pressed("s")),
+            CallbackQueryHandler(h.follow_entry, pattern=_pressed("w")),
+            CallbackQueryHandler(h.show_category, pattern=_pressed("c")),
+            CallbackQueryHandler(h.show_menu, pattern=_pressed("m")),
+            CallbackQueryHandler(h.choose_language, pattern=_pressed("l")),
+            CallbackQueryHandler(h.helpful, pattern=_pressed("y")),
+            CallbackQueryHandler(h.not_helpful, pattern=_pressed("n")),
+            CallbackQueryHandler(h.talk_to_person, pattern=_pressed("h")),
+            CallbackQueryHandler(p.consent, pattern=_pressed("k")),
+            CallbackQueryHandler(p.document_choice, pattern=_pressed("p")),
+            CallbackQueryHandler(p.share_numbers, pattern=_pressed("i")),
+            CallbackQueryHandler(p.cancel, pattern=_pressed("x")),
+            CallbackQueryHandler(p.survey, pattern=_pressed("r")),
+            CallbackQueryHandler(h.expired_button),
+            # 3. Other messages in private chats, the most specific first.
+            MessageHandler(new & _LongText(), h.long_message),
+            MessageHandler(new & filters.TEXT, h.question),
+            MessageHandler(new & NOT_TEXT, h.not_text),
+            MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, h.edited),
+            # 4. The bot's own membership: blocked by a user, or added to a group.
+            ChatMemberHandler(h.membership, ChatMemberHandler.MY_CHAT_MEMBER),
+        ]
+    )
     if settings.volunteer_chat_id is not None:
         # 5. The volunteers' group, and no other group: members' commands, then their messages.
         team = filters.Chat(chat_id=settings.volunteer_chat_id) & filters.UpdateType.MESSAGE
-        application.add_handlers([
-            CommandHandler("close", v.close, filters=team),
-            CommandHandler("kb", v.kb, filters=team),
-            CommandHandler("lang", v.lang, filters=team),
-            CommandHandler("queue", v.queue, filters=team),
-            CommandHandler("stats", v.stats, filters=team),
-            MessageHandler(team & ~filters.COMMAND & ~filters.StatusUpdate.ALL, v.relay_to_user),
-        ])
+        application.add_handlers(
+            [
+                CommandHandler("close", v.close, filters=team),
+                CommandHandler("kb", v.kb, filters=team),
+                CommandHandler("lang", v.lang, filters=team),
+                CommandHandler("queue", v.queue, filters=team),
+                CommandHandler("stats", v.stats, filters=team),
+                MessageHandler(team & ~filters.COMMAND & ~filters.StatusUpdate.ALL, v.relay_to_user),
+            ]
+        )
     application.add_error_handler(h.on_error)
     privacy.schedule_retention(application)  # daily: RETENTION_DAYS, feedback and inactive users
     follow.schedule(application)  # answers updated while the bot was down reach their followers
@@ -276,7 +293,13 @@ def run(settings: Settings, webhook: bool = False) -> int:
         return 1
     application = build_application(settings, svc)
     mode = f"webhook on {settings.webhook_listen}:{settings.webhook_port}" if webhook else "polling"
-    log.info("knowledge base %s: %d entries; %s %s", svc.engine.kb.version, len(svc.engine.kb), mode, _host(settings.base_url))
+    log.info(
+        "knowledge base %s: %d entries; %s %s",
+        svc.engine.kb.version,
+        len(svc.engine.kb),
+        mode,
+        _host(settings.base_url),
+    )
     try:
         if webhook:
             # PTB's own webhook server: setWebhook(url, secret_token), then every request without
@@ -301,10 +324,16 @@ def run(settings: Settings, webhook: bool = False) -> int:
     except OSError as exc:  # the webhook port is taken or not allowed
         if not webhook:
             raise
-        print(f"Not starting: cannot listen on WEBHOOK_LISTEN:WEBHOOK_PORT = {settings.webhook_listen}:{settings.webhook_port} ({exc.strerror or exc}).", file=sys.stderr)
+        print(
+            f"Not starting: cannot listen on WEBHOOK_LISTEN:WEBHOOK_PORT = {settings.webhook_listen}:{settings.webhook_port} ({exc.strerror or exc}).",
+            file=sys.stderr,
+        )
         return 1
     except NetworkError as exc:
-        print(f"Not starting: cannot reach the Bot API at {_host(settings.base_url)} ({type(exc).__name__}); check TELEGRAM_BASE_URL and the network.", file=sys.stderr)
+        print(
+            f"Not starting: cannot reach the Bot API at {_host(settings.base_url)} ({type(exc).__name__}); check TELEGRAM_BASE_URL and the network.",
+            file=sys.stderr,
+        )
         return 1
     except StorageError as exc:
         print(f"Not starting: DATABASE_PATH: {exc}", file=sys.stderr)

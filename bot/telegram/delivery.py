@@ -51,11 +51,23 @@ WRITE_TIMEOUT = 5.0
 POOL_TIMEOUT = 3.0
 
 #: Methods that can be repeated without a visible effect, so even a timeout is retried.
-IDEMPOTENT = frozenset({
-    "getMe", "getChat", "getChatMember", "getChatAdministrators", "getChatMemberCount", "getFile",
-    "getMyCommands", "setMyCommands", "deleteMyCommands", "getWebhookInfo", "setWebhook", "deleteWebhook",
-    "getForumTopicIconStickers",
-})
+IDEMPOTENT = frozenset(
+    {
+        "getMe",
+        "getChat",
+        "getChatMember",
+        "getChatAdministrators",
+        "getChatMemberCount",
+        "getFile",
+        "getMyCommands",
+        "setMyCommands",
+        "deleteMyCommands",
+        "getWebhookInfo",
+        "setWebhook",
+        "deleteWebhook",
+        "getForumTopicIconStickers",
+    }
+)
 
 #: httpx errors raised before any byte of the request reached Telegram.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -76,8 +88,14 @@ def retryable(error: BaseException, endpoint: str) -> bool:
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter plus bounded retries of network faults (see the module docstring)."""
 
-    def __init__(self, *, max_retries: int = MAX_RETRIES, network_retries: int = MAX_RETRIES,
-                 backoff: float = BACKOFF, **limits: Any) -> None:
+    def __init__(
+        self,
+        *,
+        max_retries: int = MAX_RETRIES,
+        network_retries: int = MAX_RETRIES,
+        backoff: float = BACKOFF,
+        **limits: Any,
+    ) -> None:
         super().__init__(max_retries=0, **limits)  # 429s are retried here (see the docstring)
         self.flood_retries = max_retries
         self.network_retries = network_retries
@@ -112,7 +130,9 @@ class RetryingRateLimiter(AIORateLimiter):
                 name = type(error).__name__
                 self.retried[name] = self.retried.get(name, 0) + 1
                 delay = self.backoff * 2 ** (attempt - 1) * (1 + random.random() / 4)
-                log.info("%s failed (%s); retry %d of %d in %.1f s", endpoint, name, attempt, self.network_retries, delay)
+                log.info(
+                    "%s failed (%s); retry %d of %d in %.1f s", endpoint, name, attempt, self.network_retries, delay
+                )
                 await asyncio.sleep(delay)
 
 

@@ -37,7 +37,10 @@ async def notify_changes(application: Any) -> int:
             for n, chunk in enumerate(chunks):
                 last = n == len(chunks) - 1
                 await application.bot.send_message(
-                    user_id, chunk, parse_mode=ParseMode.HTML, reply_markup=keyboards.markup(screen.buttons) if last else None
+                    user_id,
+                    chunk,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboards.markup(screen.buttons) if last else None,
                 )
         except Forbidden:  # the user blocked the bot: stop following for them
             await svc.storage.set_inactive(user_id)

@@ -14,13 +14,13 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.ui import callbacks
-from bot.telegram import follow, keyboards, person_talk, privacy, reload
-from bot.ui.i18n import _
 from bot.core.langs import DEFAULT_LANG
+from bot.telegram import follow, keyboards, person_talk, privacy, reload
 from bot.telegram.logs import hash_user
-from bot.ui.render import Screen
 from bot.telegram.services import Services, services
+from bot.ui import callbacks
+from bot.ui.i18n import _
+from bot.ui.render import Screen
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ async def _send(update: Update, screen: Screen, *, reply_to: int | None = None) 
             chunk,
             parse_mode=ParseMode.HTML,
             reply_markup=keyboards.markup(screen.buttons) if last else None,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and number == 1 else None,
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if reply_to and number == 1
+            else None,
             link_preview_options=_NO_PREVIEW,
         )
 
@@ -52,7 +54,12 @@ async def _replace(update: Update, screen: Screen) -> None:
     message = update.callback_query.message
     if isinstance(message, Message) and len(screen.chunks()) == 1:
         try:
-            await message.edit_text(screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboards.markup(screen.buttons), link_preview_options=_NO_PREVIEW)
+            await message.edit_text(
+                screen.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboards.markup(screen.buttons),
+                link_preview_options=_NO_PREVIEW,
+            )
             return
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
@@ -192,7 +199,9 @@ async def follow_entry(update: Update, context: Context) -> None:
         await _send(update, svc.renderer.expired(lang))
         return
     await svc.storage.follow(update.effective_user.id, entry_id, lang, entry.reviewed.isoformat())
-    await update.callback_query.answer(_(lang, "Done: if this answer changes, I will send you the new one. /unfollow stops it."), show_alert=True)
+    await update.callback_query.answer(
+        _(lang, "Done: if this answer changes, I will send you the new one. /unfollow stops it."), show_alert=True
+    )
 
 
 async def unfollow(update: Update, context: Context) -> None:
@@ -209,7 +218,9 @@ async def share_entry(update: Update, context: Context) -> None:
     svc, lang, entry_id = await _button(update, context)
     await update.callback_query.answer()
     entry = svc.engine.kb.get(entry_id)
-    screen = svc.renderer.share_card(entry, lang, update.get_bot().username or "") if entry else svc.renderer.expired(lang)
+    screen = (
+        svc.renderer.share_card(entry, lang, update.get_bot().username or "") if entry else svc.renderer.expired(lang)
+    )
     await _send(update, screen)
 
 
@@ -253,7 +264,7 @@ async def not_helpful(update: Update, context: Context) -> None:
 
 
 async def talk_to_person(update: Update, context: Context) -> None:
-    """"Talk to a person" under an answer: the consent screen (or how to find help)."""
+    """ "Talk to a person" under an answer: the consent screen (or how to find help)."""
     _svc, _lang, entry_id = await _button(update, context)
     await update.callback_query.answer()
     await person_talk.ask_for_person(update, context, entry_id)
@@ -277,7 +288,10 @@ async def membership(update: Update, context: Context) -> None:
     if change.chat.type == ChatType.PRIVATE:
         if status == ChatMemberStatus.BANNED:
             await svc.storage.set_inactive(change.chat.id)
-    elif status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR) and change.chat.id != svc.settings.volunteer_chat_id:
+    elif (
+        status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+        and change.chat.id != svc.settings.volunteer_chat_id
+    ):
         await context.bot.leave_chat(change.chat.id)
 
 
@@ -296,7 +310,14 @@ async def on_error(update: object, context: Context) -> None:
         return
     quiet = isinstance(error, TelegramError)  # API refusals and network trouble: no traceback
     level = logging.WARNING if isinstance(error, NetworkError) else logging.ERROR
-    log.log(level, "%s while handling update %s (user %s)", type(error).__name__, update_id, who, exc_info=None if quiet else error)
+    log.log(
+        level,
+        "%s while handling update %s (user %s)",
+        type(error).__name__,
+        update_id,
+        who,
+        exc_info=None if quiet else error,
+    )
 
 
 # -- privacy, flood control and reload -------------------------------------------------------
@@ -317,7 +338,9 @@ async def flood_gate(update: Update, context: Context) -> None:
     if verdict == "notice":
         log.info("user %s is over the flood limit: paused", hash_user(user.id, svc.settings.log_salt))
         lang = await svc.lang_of(user.id, user.language_code)
-        text = _(lang, "You are sending messages very fast. Please wait a minute: I will not read what you send until then.")
+        text = _(
+            lang, "You are sending messages very fast. Please wait a minute: I will not read what you send until then."
+        )
         try:
             await _send(update, svc.renderer.notice(text))
         except TelegramError as exc:
@@ -334,7 +357,10 @@ async def forget(update: Update, context: Context) -> None:
     await privacy.close_ticket_before_forget(context, user.id)
     deleted = await privacy.forget_user(svc.storage, user.id)
     log.info("user %s used /forget: %d row(s) deleted", hash_user(user.id, svc.settings.log_salt), deleted)
-    text = _(lang, "Done: I deleted everything I kept about you (your language and any conversation with a volunteer). If you write again, I start from zero.")
+    text = _(
+        lang,
+        "Done: I deleted everything I kept about you (your language and any conversation with a volunteer). If you write again, I start from zero.",
+    )
     await _send(update, svc.renderer.notice(text))
 
 

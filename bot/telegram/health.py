@@ -86,7 +86,7 @@ class HealthServer:
             await self._answer(reader, writer)
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError):
             pass  # the client went away or sent nothing useful: nothing to say
-        except Exception:  # noqa: BLE001 - the health server must never take the bot down
+        except Exception:
             log.exception("health check failed")
         finally:
             if task is not None:
@@ -116,7 +116,9 @@ class HealthServer:
         await _respond(writer, code, body, head_only=method == "HEAD")
 
 
-async def _respond(writer: asyncio.StreamWriter, code: int, body: dict[str, Any], *, head_only: bool = False, extra: str = "") -> None:
+async def _respond(
+    writer: asyncio.StreamWriter, code: int, body: dict[str, Any], *, head_only: bool = False, extra: str = ""
+) -> None:
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n"
     head = (
         f"HTTP/1.1 {code} {_REASONS.get(code, 'Error')}\r\n"
@@ -140,7 +142,9 @@ async def serve(services: Any, port: int, host: str = HOST) -> HealthServer | No
     try:
         await server.start(port, host)
     except OSError as exc:
-        log.error("health server NOT started: cannot listen on %s:%s (%s); check HEALTH_PORT", host, port, exc.strerror or exc)
+        log.error(
+            "health server NOT started: cannot listen on %s:%s (%s); check HEALTH_PORT", host, port, exc.strerror or exc
+        )
         return None
     log.info("health check on http://%s:%s%s", host, server.port, PATH)
     return server

@@ -16,7 +16,10 @@ FEEDBACK_ACTIONS = frozenset({"y", "n"})
 def markup(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup | None:
     """An inline keyboard for the renderer's rows of buttons (None when there are none)."""
     keyboard = [
-        [InlineKeyboardButton(b.label, url=b.url) if b.url else InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+        [
+            InlineKeyboardButton(b.label, url=b.url) if b.url else InlineKeyboardButton(b.label, callback_data=b.data)
+            for b in row
+        ]
         for row in rows
         if row
     ]

@@ -25,10 +25,19 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 #: Loggers whose DEBUG records carry request payloads (message text, names, SQL values).
 PAYLOAD_LOGGERS = (
-    "telegram", "telegram.Bot", "telegram.ext", "telegram.ext.ExtBot", "telegram.ext.Application",
-    "telegram.ext.Updater", "telegram.ext.AIORateLimiter", "telegram.ext.JobQueue",
-    "telegram.ext.ConversationHandler", "telegram.request", "telegram.request.BaseRequest",
-    "telegram.request.HTTPXRequest", "aiosqlite",
+    "telegram",
+    "telegram.Bot",
+    "telegram.ext",
+    "telegram.ext.ExtBot",
+    "telegram.ext.Application",
+    "telegram.ext.Updater",
+    "telegram.ext.AIORateLimiter",
+    "telegram.ext.JobQueue",
+    "telegram.ext.ConversationHandler",
+    "telegram.request",
+    "telegram.request.BaseRequest",
+    "telegram.request.HTTPXRequest",
+    "aiosqlite",
 )
 #: Loggers whose INFO records carry the request URL, and so the bot token.
 URL_LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")

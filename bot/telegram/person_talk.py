@@ -16,14 +16,14 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.ui import callbacks
 from bot.core import escalation
-from bot.telegram import keyboards, relay
 from bot.core.domain import Ticket, utc_now
-from bot.ui.i18n import _
+from bot.telegram import keyboards, relay
 from bot.telegram.logs import hash_user
-from bot.ui.render import Screen
 from bot.telegram.services import Services, open_ticket, services
+from bot.ui import callbacks
+from bot.ui.i18n import _
+from bot.ui.render import Screen
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ async def _replace(update: Update, screen: Screen) -> None:
     message = update.callback_query.message
     if isinstance(message, Message) and len(screen.chunks()) == 1:
         try:
-            await message.edit_text(screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboards.markup(screen.buttons))
+            await message.edit_text(
+                screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboards.markup(screen.buttons)
+            )
             return
         except BadRequest:  # too old, or unchanged: send it instead
             pass
@@ -89,7 +91,13 @@ async def consent(update: Update, context: Context) -> None:
     if not new:
         await _replace(update, svc.renderer.ticket_already_open(lang))
         return
-    log.info("ticket #%d opened (user %s, %s%s)", ticket.id, hash_user(user.id, svc.settings.log_salt), lang, ", urgent" if ticket.urgent else "")
+    log.info(
+        "ticket #%d opened (user %s, %s%s)",
+        ticket.id,
+        hash_user(user.id, svc.settings.log_salt),
+        lang,
+        ", urgent" if ticket.urgent else "",
+    )
     await _replace(update, svc.renderer.ticket_opened(lang, svc.desk.reply_hours))
     await relay.flush(context.application, ticket.id, "group")
 
@@ -112,11 +120,16 @@ async def while_open(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
-async def relay_message(update: Update, context: Context, ticket: Ticket, message: Message, *, confirmed: bool = False) -> None:
+async def relay_message(
+    update: Update, context: Context, ticket: Ticket, message: Message, *, confirmed: bool = False
+) -> None:
     """Send one of the user's messages to the ticket's topic, as ``escalation.plan_user_message`` decides."""
     svc = services(context)
     plan = escalation.plan_user_message(
-        text=message.text, caption=message.caption, share=ticket.share_identifiers, confirmed=confirmed,
+        text=message.text,
+        caption=message.caption,
+        share=ticket.share_identifiers,
+        confirmed=confirmed,
         document_like=bool(message.photo or message.document or message.contact),
     )
     if plan.action == "warn":
@@ -128,7 +141,12 @@ async def relay_message(update: Update, context: Context, ticket: Ticket, messag
     hit = patterns.check(message.text or message.caption or "", ticket.lang) if patterns else None
     if hit is not None:  # scam radar: warn the user at once and mark the topic for the volunteers
         await _show(update, svc.renderer.scam_warning(ticket.lang), reply_to=message.message_id)
-        await svc.storage.enqueue(ticket.id, "group", relay.note_payload(svc.renderer.desk_note(svc.desk.lang, "scam", rule=hit.rule)), utc_now())
+        await svc.storage.enqueue(
+            ticket.id,
+            "group",
+            relay.note_payload(svc.renderer.desk_note(svc.desk.lang, "scam", rule=hit.rule)),
+            utc_now(),
+        )
     if plan.action == "text":
         payload = {"kind": "text", "text": plan.text, "user_message_id": message.message_id}
     else:
@@ -142,7 +160,11 @@ async def _make_urgent(context: Context, ticket: Ticket) -> None:
     svc = services(context)
     await svc.storage.update_ticket(ticket.id, urgent=True)
     log.info("ticket #%d marked urgent (urgent words)", ticket.id)
-    for payload in ({"kind": "rename"}, relay.note_payload(svc.renderer.desk_note(svc.desk.lang, "now_urgent")), {"kind": "mention"}):
+    for payload in (
+        {"kind": "rename"},
+        relay.note_payload(svc.renderer.desk_note(svc.desk.lang, "now_urgent")),
+        {"kind": "mention"},
+    ):
         await svc.storage.enqueue(ticket.id, "group", payload, utc_now())
 
 
@@ -168,7 +190,7 @@ async def document_choice(update: Update, context: Context) -> None:
 
 
 async def share_numbers(update: Update, context: Context) -> None:
-    """"Share my numbers with the volunteer": stop masking identifiers in this ticket."""
+    """ "Share my numbers with the volunteer": stop masking identifiers in this ticket."""
     svc = services(context)
     lang = await _lang(svc, update)
     await update.callback_query.answer()

@@ -57,7 +57,9 @@ class Purged:
 
 
 async def tables(db: aiosqlite.Connection) -> list[str]:
-    rows = await db.execute_fetchall("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    rows = await db.execute_fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    )
     return [row[0] for row in rows]
 
 
@@ -159,8 +161,8 @@ async def close_ticket_before_forget(context: Any, user_id: int) -> bool:
     ticket and are deleted with it."""
     from telegram.error import TelegramError
 
-    from bot.ui.i18n import _
     from bot.telegram.services import services
+    from bot.ui.i18n import _
 
     svc = services(context)
     desk = getattr(svc, "desk", None)  # the volunteer relay's in-memory state, when present
@@ -177,13 +179,18 @@ async def close_ticket_before_forget(context: Any, user_id: int) -> bool:
     chat_id = getattr(desk, "chat_id", None) or svc.settings.volunteer_chat_id
     if chat_id is None:
         return True
-    text = _(getattr(desk, "lang", "en"), "The user deleted their data with /forget. This ticket is closed and its records are deleted; nothing more will be relayed.")
+    text = _(
+        getattr(desk, "lang", "en"),
+        "The user deleted their data with /forget. This ticket is closed and its records are deleted; nothing more will be relayed.",
+    )
     try:
         if topic_id:
             await context.bot.send_message(chat_id, text, message_thread_id=topic_id)
             await context.bot.close_forum_topic(chat_id, topic_id)
         else:
-            await context.bot.send_message(chat_id, text, reply_to_message_id=header_id, allow_sending_without_reply=True)
+            await context.bot.send_message(
+                chat_id, text, reply_to_message_id=header_id, allow_sending_without_reply=True
+            )
     except TelegramError as exc:
         log.warning("ticket %s: could not tell the volunteers about /forget: %s", ticket_id, type(exc).__name__)
     return True
@@ -215,7 +222,10 @@ async def retention_job(context: Any) -> None:
     purged = await apply_retention(svc.storage, svc.settings.retention_days)
     log.info(
         "retention: deleted %d closed ticket(s), %d unanswered question(s), %d feedback row(s), %d inactive user(s)",
-        purged.tickets, purged.unanswered, purged.feedback, purged.users,
+        purged.tickets,
+        purged.unanswered,
+        purged.feedback,
+        purged.users,
     )
 
 

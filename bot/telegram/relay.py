@@ -25,12 +25,12 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, CallbackContext
 
 from bot.core import escalation
-from bot.telegram import keyboards
 from bot.core.domain import OutboxItem, Ticket, load_urgent_words, utc_now
 from bot.core.escalation import Desk
+from bot.telegram import keyboards
 from bot.telegram.logs import hash_user
-from bot.ui.render import Button, Screen
 from bot.telegram.services import Services, services
+from bot.ui.render import Button, Screen
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,11 @@ async def connect(application: App) -> None:
     outbox. Called from ``post_init``."""
     svc = services(application)
     desk, settings = svc.desk, svc.settings
-    desk.lang, desk.reply_hours, desk.chat_id = settings.volunteer_lang, settings.reply_hours, settings.volunteer_chat_id
+    desk.lang, desk.reply_hours, desk.chat_id = (
+        settings.volunteer_lang,
+        settings.reply_hours,
+        settings.volunteer_chat_id,
+    )
     desk.urgent_words, problems = load_urgent_words(settings.knowledge_dir)
     for problem in problems:
         log.warning("%s", problem)
@@ -73,7 +77,10 @@ async def _detect(bot: Bot, chat_id: int | None) -> tuple[escalation.Mode, str]:
         chat = await bot.get_chat(chat_id)
         me = await bot.get_chat_member(chat_id, bot.id)
     except TelegramError as exc:
-        return "off", f"cannot reach VOLUNTEER_CHAT_ID ({type(exc).__name__}: {exc.message}); check the id and that the bot is in the group"
+        return (
+            "off",
+            f"cannot reach VOLUNTEER_CHAT_ID ({type(exc).__name__}: {exc.message}); check the id and that the bot is in the group",
+        )
     if chat.type not in ("group", "supergroup"):
         return "off", "VOLUNTEER_CHAT_ID is not a group"
     status = me.status
@@ -82,7 +89,9 @@ async def _detect(bot: Bot, chat_id: int | None) -> tuple[escalation.Mode, str]:
     ):
         return "off", "the bot is not a member of the volunteers' group or may not post there"
     if chat.is_forum:
-        if status == ChatMemberStatus.OWNER or (status == ChatMemberStatus.ADMINISTRATOR and getattr(me, "can_manage_topics", False)):
+        if status == ChatMemberStatus.OWNER or (
+            status == ChatMemberStatus.ADMINISTRATOR and getattr(me, "can_manage_topics", False)
+        ):
             return "forum", "a topic per ticket"
         return "off", "the volunteers' group has topics but the bot lacks the 'Manage topics' admin right"
     return "plain", "the group has no topics: each ticket is a header message and volunteers answer by replying to it"
@@ -155,13 +164,22 @@ async def flush(application: App, ticket_id: int, target: str) -> None:
                     await svc.storage.update_ticket(ticket.id, topic_id=None, header_message_id=None)
                     recreated = True
                     continue
-                log.warning("ticket #%d: Telegram refused a delivery to the %s (%s); dropped", ticket.id, target, exc.message)
+                log.warning(
+                    "ticket #%d: Telegram refused a delivery to the %s (%s); dropped", ticket.id, target, exc.message
+                )
                 await svc.storage.drop_outbox(item.id)
                 if target == "user":
-                    await svc.storage.enqueue(ticket.id, "group", note_payload(svc.renderer.desk_note(svc.desk.lang, "undelivered")), utc_now())
+                    await svc.storage.enqueue(
+                        ticket.id,
+                        "group",
+                        note_payload(svc.renderer.desk_note(svc.desk.lang, "undelivered")),
+                        utc_now(),
+                    )
                     _schedule(application, ticket.id, "group", 0)
                 elif item.payload.get("kind") in ("text", "copy"):
-                    await svc.storage.enqueue(ticket.id, "group", note_payload(svc.renderer.desk_note(svc.desk.lang, "not_copied")), utc_now())
+                    await svc.storage.enqueue(
+                        ticket.id, "group", note_payload(svc.renderer.desk_note(svc.desk.lang, "not_copied")), utc_now()
+                    )
             except RetryAfter as exc:
                 await _postpone(application, item, "RetryAfter", getattr(exc, "_retry_after", None))
                 return
@@ -179,7 +197,14 @@ async def _postpone(application: App, item: OutboxItem, why: str, retry_after: o
     elif isinstance(retry_after, (int, float)):
         delay = max(delay, float(retry_after))
     await svc.storage.postpone(item.id, attempts, utc_now() + dt.timedelta(seconds=delay))
-    log.warning("ticket #%d: delivery to the %s failed (%s, attempt %d); retrying in %.0f s", item.ticket_id, item.target, why, attempts, delay)
+    log.warning(
+        "ticket #%d: delivery to the %s failed (%s, attempt %d); retrying in %.0f s",
+        item.ticket_id,
+        item.target,
+        why,
+        attempts,
+        delay,
+    )
     _schedule(application, item.ticket_id, item.target, delay)
 
 
@@ -210,7 +235,9 @@ async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) ->
     now = utc_now()
     if item.target == "user":
         if kind == "copy":
-            copied = await bot.copy_message(ticket.user_id, chat_id, payload["message_id"], read_timeout=desk.send_timeout)
+            copied = await bot.copy_message(
+                ticket.user_id, chat_id, payload["message_id"], read_timeout=desk.send_timeout
+            )
             relay = (ticket.id, "to_user", copied.message_id, payload["message_id"])
             await svc.storage.delivered(item.id, now, relay, first_reply=True)
         else:  # "screen"
@@ -226,7 +253,8 @@ async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) ->
         if desk.mode == "forum":
             fresh = await svc.storage.ticket(ticket.id) or ticket
             screen = svc.renderer.urgent_mention(
-                desk.lang, name=escalation.topic_name(ticket.id, ticket.lang, True),
+                desk.lang,
+                name=escalation.topic_name(ticket.id, ticket.lang, True),
                 waited=escalation.format_wait((now - ticket.created_at).total_seconds()),
                 link=escalation.topic_link(chat_id, fresh.topic_id),
             )
@@ -236,29 +264,54 @@ async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) ->
     if (desk.mode == "forum" and ticket.topic_id is None) or ticket.header_message_id is None:
         since = ticket.created_at.isoformat()
         reopened = desk.mode == "forum" and ticket.topic_id is None
-        ticket = await _open(bot, svc, ticket, {"kind": "open", "questions": [], "guesses": [], "entry": "", "since": since}, reopened=reopened)
+        ticket = await _open(
+            bot,
+            svc,
+            ticket,
+            {"kind": "open", "questions": [], "guesses": [], "entry": "", "since": since},
+            reopened=reopened,
+        )
     thread = ticket.topic_id if desk.mode == "forum" else None
-    reply = ReplyParameters(ticket.header_message_id, allow_sending_without_reply=True) if desk.mode == "plain" else None
+    reply = (
+        ReplyParameters(ticket.header_message_id, allow_sending_without_reply=True) if desk.mode == "plain" else None
+    )
     relay: tuple[int, str, int | None, int | None] | None = None
     if kind == "text":
         sent = await bot.send_message(
-            chat_id, payload["text"], message_thread_id=thread, reply_parameters=reply, link_preview_options=_NO_PREVIEW, read_timeout=desk.send_timeout
+            chat_id,
+            payload["text"],
+            message_thread_id=thread,
+            reply_parameters=reply,
+            link_preview_options=_NO_PREVIEW,
+            read_timeout=desk.send_timeout,
         )
         relay = (ticket.id, "to_group", payload["user_message_id"], sent.message_id)
     elif kind == "copy":
         copied = await bot.copy_message(
-            chat_id, ticket.user_id, payload["message_id"], caption=payload.get("caption"), message_thread_id=thread, reply_parameters=reply,
+            chat_id,
+            ticket.user_id,
+            payload["message_id"],
+            caption=payload.get("caption"),
+            message_thread_id=thread,
+            reply_parameters=reply,
             read_timeout=desk.send_timeout,
         )
         relay = (ticket.id, "to_group", payload["message_id"], copied.message_id)
     elif kind == "note":
         await send_screen(
-            bot, chat_id, Screen(payload["html"], ""), thread_id=thread, reply_to=ticket.header_message_id if reply else None, read_timeout=desk.send_timeout
+            bot,
+            chat_id,
+            Screen(payload["html"], ""),
+            thread_id=thread,
+            reply_to=ticket.header_message_id if reply else None,
+            read_timeout=desk.send_timeout,
         )
     elif kind == "close_topic" and desk.mode == "forum" and thread is not None:
         await _ignore_not_modified(bot.close_forum_topic(chat_id, thread))
     elif kind == "rename" and desk.mode == "forum" and thread is not None:
-        await _ignore_not_modified(bot.edit_forum_topic(chat_id, thread, name=escalation.topic_name(ticket.id, ticket.lang, ticket.urgent)))
+        await _ignore_not_modified(
+            bot.edit_forum_topic(chat_id, thread, name=escalation.topic_name(ticket.id, ticket.lang, ticket.urgent))
+        )
     await svc.storage.delivered(item.id, now, relay)
 
 
@@ -268,21 +321,38 @@ async def _open(bot: Bot, svc: Services, ticket: Ticket, payload: dict[str, Any]
     desk = svc.desk
     name = escalation.topic_name(ticket.id, ticket.lang, ticket.urgent)
     if desk.mode == "forum" and ticket.topic_id is None:
-        topic = await bot.create_forum_topic(desk.chat_id, name, icon_color=escalation.icon_color(ticket.urgent), read_timeout=desk.send_timeout)
+        topic = await bot.create_forum_topic(
+            desk.chat_id, name, icon_color=escalation.icon_color(ticket.urgent), read_timeout=desk.send_timeout
+        )
         await svc.storage.update_ticket(ticket.id, topic_id=topic.message_thread_id)
         ticket = await svc.storage.ticket(ticket.id) or ticket
     if ticket.header_message_id is None:
         since = dt.datetime.fromisoformat(payload.get("since") or ticket.created_at.isoformat())
         header = svc.renderer.ticket_header(
-            desk.lang, name=name, user_lang=ticket.lang,
+            desk.lang,
+            name=name,
+            user_lang=ticket.lang,
             waited=escalation.format_wait((utc_now() - since).total_seconds()),
-            questions=payload.get("questions") or [], guesses=[(e, s) for e, s in payload.get("guesses") or []],
-            entry_id=payload.get("entry") or "", plain=desk.mode == "plain", reopened=reopened,
+            questions=payload.get("questions") or [],
+            guesses=[(e, s) for e, s in payload.get("guesses") or []],
+            entry_id=payload.get("entry") or "",
+            plain=desk.mode == "plain",
+            reopened=reopened,
         )
-        sent = await send_screen(bot, desk.chat_id, header, thread_id=ticket.topic_id if desk.mode == "forum" else None, read_timeout=desk.send_timeout)
+        sent = await send_screen(
+            bot,
+            desk.chat_id,
+            header,
+            thread_id=ticket.topic_id if desk.mode == "forum" else None,
+            read_timeout=desk.send_timeout,
+        )
         await svc.storage.update_ticket(ticket.id, header_message_id=sent.message_id)
         ticket = await svc.storage.ticket(ticket.id) or ticket
-        log.info("ticket #%d: %s for the volunteers", ticket.id, "topic and header ready" if desk.mode == "forum" else "header posted")
+        log.info(
+            "ticket #%d: %s for the volunteers",
+            ticket.id,
+            "topic and header ready" if desk.mode == "forum" else "header posted",
+        )
     return ticket
 
 
@@ -295,12 +365,20 @@ async def _ignore_not_modified(call: Any) -> None:
 
 
 def _screen(payload: dict[str, Any]) -> Screen:
-    rows = tuple(tuple(Button(b["label"], b.get("data") or "", b.get("url") or "") for b in row) for row in payload.get("buttons") or [])
+    rows = tuple(
+        tuple(Button(b["label"], b.get("data") or "", b.get("url") or "") for b in row)
+        for row in payload.get("buttons") or []
+    )
     return Screen(payload["html"], payload.get("plain", ""), rows)
 
 
 async def send_screen(
-    bot: Bot, chat_id: int | None, screen: Screen, *, thread_id: int | None = None, reply_to: int | None = None,
+    bot: Bot,
+    chat_id: int | None,
+    screen: Screen,
+    *,
+    thread_id: int | None = None,
+    reply_to: int | None = None,
     read_timeout: float | None = None,
 ) -> Message:
     """Send ``screen`` as HTML (split at 4,096 characters, buttons on the last part); return
@@ -312,9 +390,15 @@ async def send_screen(
     for number, chunk in enumerate(chunks, 1):
         last = number == len(chunks)
         sent = await bot.send_message(
-            chat_id, chunk, parse_mode=ParseMode.HTML, message_thread_id=thread_id, link_preview_options=_NO_PREVIEW,
+            chat_id,
+            chunk,
+            parse_mode=ParseMode.HTML,
+            message_thread_id=thread_id,
+            link_preview_options=_NO_PREVIEW,
             reply_markup=keyboards.markup(screen.buttons) if last else None,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to and number == 1 else None,
+            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
+            if reply_to and number == 1
+            else None,
             **timeouts,
         )
     assert sent is not None

@@ -22,8 +22,8 @@ from typing import Any
 
 from bot.core import domain, knowledge
 from bot.core.conversation import Engine
-from bot.ui.i18n import _
 from bot.core.langs import DEFAULT_LANG
+from bot.ui.i18n import _
 from bot.ui.render import MESSAGE_LIMIT, Renderer
 
 log = logging.getLogger(__name__)
@@ -54,23 +54,44 @@ async def reload_knowledge(services: Any) -> ReloadResult:
         old = services.engine.kb
         log.warning("knowledge base NOT reloaded: %d error(s); still serving %s", len(errors), old.version)
         return ReloadResult(False, len(old), old.version, errors, len(result.warnings))
-    renderer = Renderer(result.kb, bot_username=services.renderer.bot_username, operator_name=services.settings.operator_name, operator_contact=services.settings.operator_contact)
+    renderer = Renderer(
+        result.kb,
+        bot_username=services.renderer.bot_username,
+        operator_name=services.settings.operator_name,
+        operator_contact=services.settings.operator_contact,
+    )
     services.engine, services.renderer = engine, renderer  # in-flight updates finish with the old pair
     services.desk.urgent_words = domain.load_urgent_words(services.settings.knowledge_dir)[0]  # checked above
-    log.info("knowledge base reloaded: %s, %d entries, %d warning(s)", result.kb.version, len(result.kb), len(result.warnings))
+    log.info(
+        "knowledge base reloaded: %s, %d entries, %d warning(s)",
+        result.kb.version,
+        len(result.kb),
+        len(result.warnings),
+    )
     return ReloadResult(True, len(result.kb), result.kb.version, (), len(result.warnings))
 
 
 def report(result: ReloadResult, lang: str, limit: int = MESSAGE_LIMIT) -> str:
     """What the admin reads: a confirmation, or the errors cut to fit one message."""
     if result.ok:
-        return _(lang, "Knowledge base reloaded: {entries} entries, version {version}.", entries=result.entries, version=result.version)
-    heading = _(lang, "The knowledge base was NOT reloaded: it has {count} error(s). The previous version stays in service.", count=len(result.errors))
+        return _(
+            lang,
+            "Knowledge base reloaded: {entries} entries, version {version}.",
+            entries=result.entries,
+            version=result.version,
+        )
+    heading = _(
+        lang,
+        "The knowledge base was NOT reloaded: it has {count} error(s). The previous version stays in service.",
+        count=len(result.errors),
+    )
     lines: list[str] = []
     used = len(heading) + _HEADING_ROOM
     for number, line in enumerate(result.errors):
         if used + len(line) + 1 > limit:
-            lines.append(_(lang, "... and {count} more (run: python -m bot check knowledge)", count=len(result.errors) - number))
+            lines.append(
+                _(lang, "... and {count} more (run: python -m bot check knowledge)", count=len(result.errors) - number)
+            )
             break
         lines.append(line)
         used += len(line) + 1
@@ -89,7 +110,9 @@ def install_sighup(application: Any) -> bool:
         return False
     loop = asyncio.get_running_loop()
     try:
-        loop.add_signal_handler(signal.SIGHUP, lambda: application.create_task(reload_and_notify(application), name="sighup-reload"))
+        loop.add_signal_handler(
+            signal.SIGHUP, lambda: application.create_task(reload_and_notify(application), name="sighup-reload")
+        )
     except (NotImplementedError, RuntimeError, ValueError):
         return False
     _installed.append(loop)
@@ -122,7 +145,9 @@ async def reload_and_notify(application: Any) -> ReloadResult:
             prefs = await svc.storage.user(admin)  # read only: no row is created for the admin
             lang = prefs.lang if prefs and prefs.lang else DEFAULT_LANG
             try:
-                await application.bot.send_message(admin, svc.renderer.notice(report(result, lang)).html, parse_mode="HTML")
+                await application.bot.send_message(
+                    admin, svc.renderer.notice(report(result, lang)).html, parse_mode="HTML"
+                )
             except TelegramError as exc:  # the admin never opened a chat with the bot, or blocked it
                 log.warning("could not tell an admin about the failed reload: %s", type(exc).__name__)
     return result

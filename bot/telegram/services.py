@@ -61,7 +61,12 @@ class Services:
             raise KnowledgeBaseError(settings.knowledge_dir, [str(p) for p in result.errors])
         load_all()  # a missing translation catalog stops start-up, not a conversation
         engine = Engine(result.kb)
-        return cls(settings, engine, Renderer(result.kb, operator_name=settings.operator_name, operator_contact=settings.operator_contact), Storage(settings.database_path))
+        return cls(
+            settings,
+            engine,
+            Renderer(result.kb, operator_name=settings.operator_name, operator_contact=settings.operator_contact),
+            Storage(settings.database_path),
+        )
 
     # -- language ---------------------------------------------------------------------------
 

@@ -17,11 +17,11 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from bot.core import escalation
-from bot.telegram import relay
 from bot.core.domain import Ticket, utc_now
 from bot.core.langs import LANG_NAMES, LANGS
-from bot.ui.render import Screen
+from bot.telegram import relay
 from bot.telegram.services import Services, find_group_ticket, services
+from bot.ui.render import Screen
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,10 @@ async def _say(update: Update, screen: Screen) -> None:
 async def _ticket(svc: Services, message: Message) -> Ticket | None:
     reply = message.reply_to_message
     return await find_group_ticket(
-        svc.storage, svc.desk, thread_id=message.message_thread_id, is_topic_message=bool(message.is_topic_message),
+        svc.storage,
+        svc.desk,
+        thread_id=message.message_thread_id,
+        is_topic_message=bool(message.is_topic_message),
         reply_to=reply.message_id if reply is not None and reply.forum_topic_created is None else None,
     )
 
@@ -111,12 +114,22 @@ async def kb(update: Update, context: Context) -> None:
         return
     if entry is None:
         ids = [e.id for e in svc.engine.kb]
-        close_ids = [match for match, _score, _key in process.extract(entry_id, ids, scorer=fuzz.WRatio, limit=3, score_cutoff=50)]
-        await _say(update, svc.renderer.desk_note(svc.desk.lang, "kb_unknown", id=entry_id, ids=", ".join(close_ids) or "-"))
+        close_ids = [
+            match
+            for match, _score, _key in process.extract(entry_id, ids, scorer=fuzz.WRatio, limit=3, score_cutoff=50)
+        ]
+        await _say(
+            update, svc.renderer.desk_note(svc.desk.lang, "kb_unknown", id=entry_id, ids=", ".join(close_ids) or "-")
+        )
         return
-    await relay.to_user(context.application, ticket, relay.screen_payload(svc.renderer.answer(entry, ticket.lang), reply=True))
+    await relay.to_user(
+        context.application, ticket, relay.screen_payload(svc.renderer.answer(entry, ticket.lang), reply=True)
+    )
     title = svc.renderer.title(entry, svc.desk.lang)
-    await _say(update, svc.renderer.desk_note(svc.desk.lang, "kb_sent", title=title, id=entry.id, language=LANG_NAMES[ticket.lang]))
+    await _say(
+        update,
+        svc.renderer.desk_note(svc.desk.lang, "kb_sent", title=title, id=entry.id, language=LANG_NAMES[ticket.lang]),
+    )
 
 
 async def lang(update: Update, context: Context) -> None:

@@ -11,7 +11,7 @@ Mark strings with ``_(lang, "text")``; extraction runs with ``-k _:2`` (see ``ba
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache
 from gettext import GNUTranslations
 from pathlib import Path
 
@@ -29,7 +29,7 @@ class MissingCatalog(RuntimeError):
     pass
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(lang: str, locales_dir: Path = LOCALES_DIR) -> GNUTranslations:
     """Compiled catalog for ``lang`` (compiled from the .po file on first use)."""
     if lang not in LANGS:

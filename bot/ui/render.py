@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from babel.dates import format_date
 
-from bot.ui import callbacks
-from bot.ui.i18n import _
 from bot.core.conversation import Reply
 from bot.core.knowledge import CATEGORIES, Entry, KnowledgeBase
 from bot.core.langs import LANG_NAMES, LANGS
+from bot.ui import callbacks
+from bot.ui.i18n import _
 
 #: Telegram's limit for one message.
 MESSAGE_LIMIT = 4096
@@ -27,7 +27,18 @@ MESSAGE_LIMIT = 4096
 # Haitian Creole month names, ours rather than CLDR's: CLDR's "ht" data has changed between Babel
 # releases (French month names in 2.18, "M11" in 2.19), so Creole dates never depend on it.
 HT_MONTHS = (
-    "janvye", "fevriye", "mas", "avril", "me", "jen", "jiyè", "out", "septanm", "oktòb", "novanm", "desanm",
+    "janvye",
+    "fevriye",
+    "mas",
+    "avril",
+    "me",
+    "jen",
+    "jiyè",
+    "out",
+    "septanm",
+    "oktòb",
+    "novanm",
+    "desanm",
 )
 
 
@@ -119,7 +130,9 @@ def _safe_cut(word: str, at: int) -> int:
 class Renderer:
     """Builds screens for one knowledge base."""
 
-    def __init__(self, kb: KnowledgeBase, bot_username: str = "", operator_name: str = "", operator_contact: str = "") -> None:
+    def __init__(
+        self, kb: KnowledgeBase, bot_username: str = "", operator_name: str = "", operator_contact: str = ""
+    ) -> None:
         self.kb = kb
         self.bot_username = bot_username
         self.operator_name = operator_name
@@ -132,7 +145,9 @@ class Renderer:
         if "{operator_" not in text:
             return text
         unset = _(lang, "(not set yet)")
-        return text.replace("{operator_name}", self.operator_name or unset).replace("{operator_contact}", self.operator_contact or unset)
+        return text.replace("{operator_name}", self.operator_name or unset).replace(
+            "{operator_contact}", self.operator_contact or unset
+        )
 
     # -- pieces ----------------------------------------------------------------------------
 
@@ -163,12 +178,16 @@ class Renderer:
 
     # -- screens ---------------------------------------------------------------------------
 
-    def answer(self, entry: Entry, lang: str, *, extra_buttons: Sequence[Button] = (), scam_warning: bool = False) -> Screen:
+    def answer(
+        self, entry: Entry, lang: str, *, extra_buttons: Sequence[Button] = (), scam_warning: bool = False
+    ) -> Screen:
         """An entry's answer. ``scam_warning``: the user's message matched the scam radar, so a
         warning comes first (above the scam entry, or above the answer the user asked for)."""
         reviewed = _(lang, "Reviewed: {date}", date=format_day(entry.reviewed, lang))
         disclaimer = _(lang, "General information, not legal advice.")
-        sources_html = "; ".join(f'<a href="{html.escape(s.url, quote=True)}">{esc(s.title_in(lang))}</a>' for s in entry.sources)
+        sources_html = "; ".join(
+            f'<a href="{html.escape(s.url, quote=True)}">{esc(s.title_in(lang))}</a>' for s in entry.sources
+        )
         sources_plain = "\n".join(f"- {s.title_in(lang)}: {s.url}" for s in entry.sources)
         label = _(lang, "Sources:")
         helpful = _(lang, "Was this helpful?")
@@ -177,11 +196,16 @@ class Renderer:
         parts_html = [body_html, f"<i>{esc(reviewed)} · {esc(disclaimer)}</i>\n{esc(label)} {sources_html}"]
         parts_plain = [answer, f"{reviewed} · {disclaimer}\n{label}\n{sources_plain}"]
         if entry.urgent:
-            urgent = _(lang, "If this is happening now, press “Talk to a person”: a volunteer will see your message first.")
+            urgent = _(
+                lang, "If this is happening now, press “Talk to a person”: a volunteer will see your message first."
+            )
             parts_html.insert(1, f"<b>{esc(urgent)}</b>")
             parts_plain.insert(1, urgent)
         if scam_warning:
-            warning = "⚠️ " + _(lang, "Careful: your message looks like a common scam. Do not pay and do not send documents or codes. This bot never asks for money.")
+            warning = "⚠️ " + _(
+                lang,
+                "Careful: your message looks like a common scam. Do not pay and do not send documents or codes. This bot never asks for money.",
+            )
             parts_html.insert(0, f"<b>{esc(warning)}</b>")
             parts_plain.insert(0, warning)
         parts_html.append(esc(helpful))
@@ -193,18 +217,22 @@ class Renderer:
             button = self._entry_button(rel, lang, "➡️ ")
             if button:
                 rows.append((button,))
-        rows.append((
-            Button("👍 " + _(lang, "Yes"), callbacks.encode("y", entry.id)),
-            Button("👎 " + _(lang, "No"), callbacks.encode("n", entry.id)),
-        ))
+        rows.append(
+            (
+                Button("👍 " + _(lang, "Yes"), callbacks.encode("y", entry.id)),
+                Button("👎 " + _(lang, "No"), callbacks.encode("n", entry.id)),
+            )
+        )
         if extra_buttons:
             rows.append(tuple(extra_buttons))
         if not entry.urgent:
             rows.append((self.human_button(lang, entry.id),))
-        rows.append((
-            Button("🔔 " + _(lang, "Tell me if this changes"), callbacks.encode("w", entry.id)),
-            Button("📤 " + _(lang, "Share this answer"), callbacks.encode("s", entry.id)),
-        ))
+        rows.append(
+            (
+                Button("🔔 " + _(lang, "Tell me if this changes"), callbacks.encode("w", entry.id)),
+                Button("📤 " + _(lang, "Share this answer"), callbacks.encode("s", entry.id)),
+            )
+        )
         return Screen("\n\n".join(parts_html), "\n\n".join(parts_plain), tuple(rows))
 
     def share_card(self, entry: Entry, lang: str, bot_username: str = "") -> Screen:
@@ -263,10 +291,20 @@ class Renderer:
         return tuple((Button(self.category_label(c, lang), callbacks.encode("c", c)),) for c in CATEGORIES)
 
     def welcome(self, lang: str) -> Screen:
-        hello = _(lang, "Hello! I answer questions about the end of humanitarian parole (CHNV), scams and legal options, in Spanish, Haitian Creole and English.")
-        disclaimer = _(lang, "General information from public sources, not legal advice. This bot is not the government and never asks for money or documents.")
+        hello = _(
+            lang,
+            "Hello! I answer questions about the end of humanitarian parole (CHNV), scams and legal options, in Spanish, Haitian Creole and English.",
+        )
+        disclaimer = _(
+            lang,
+            "General information from public sources, not legal advice. This bot is not the government and never asks for money or documents.",
+        )
         how = _(lang, "Write your question in your own words, or pick a topic:")
-        return Screen(f"{esc(hello)}\n\n<i>{esc(disclaimer)}</i>\n\n{esc(how)}", f"{hello}\n\n{disclaimer}\n\n{how}", self.menu_rows(lang))
+        return Screen(
+            f"{esc(hello)}\n\n<i>{esc(disclaimer)}</i>\n\n{esc(how)}",
+            f"{hello}\n\n{disclaimer}\n\n{how}",
+            self.menu_rows(lang),
+        )
 
     def help(self, lang: str) -> Screen:
         lines = [
@@ -308,7 +346,7 @@ class Renderer:
         return Screen(esc(text), text, rows)
 
     def human_unavailable(self, lang: str) -> Screen:
-        """"Talk to a person" while no volunteer can be reached: how to find help meanwhile."""
+        """ "Talk to a person" while no volunteer can be reached: how to find help meanwhile."""
         note = _(lang, "No volunteer is available right now. Meanwhile, this is how to get help from a person:")
         entry = self.kb.get("find-lawyer")
         answer = self.answer_text(entry, lang) if entry else ""
@@ -319,7 +357,10 @@ class Renderer:
     def not_helpful(self, entry_id: str, lang: str) -> Screen:
         """After "No, this did not help": try other words, or a person."""
         text = _(lang, "Sorry this did not help. You can ask again in other words, or talk to a person.")
-        rows = ((self.human_button(lang, entry_id),), (Button("📚 " + _(lang, "See all topics"), callbacks.encode("m")),))
+        rows = (
+            (self.human_button(lang, entry_id),),
+            (Button("📚 " + _(lang, "See all topics"), callbacks.encode("m")),),
+        )
         return Screen(esc(text), text, rows)
 
     def expired(self, lang: str) -> Screen:
@@ -358,17 +399,25 @@ class Renderer:
         """Before anything goes to a person: who reads it, when, not legal advice, /forget."""
         title = _(lang, "Before a person reads your messages:")
         lines = [
-            _(lang, "- Who reads them: volunteers who help with this bot. They are not the government and not lawyers."),
+            _(
+                lang,
+                "- Who reads them: volunteers who help with this bot. They are not the government and not lawyers.",
+            ),
             _(lang, "- When: {estimate}.", estimate=self.reply_estimate(lang, hours)),
             _(lang, "- What they tell you is general information, not legal advice."),
-            _(lang, "- Numbers such as your A-number, passport or phone number are hidden from them unless you choose to share them."),
+            _(
+                lang,
+                "- Numbers such as your A-number, passport or phone number are hidden from them unless you choose to share them.",
+            ),
             _(lang, "- You can delete your data at any time with /forget."),
         ]
         question = _(lang, "Nothing is sent until you agree. Do you want a volunteer to read your messages?")
-        rows = ((
-            Button("✅ " + _(lang, "Yes, send"), callbacks.encode("k", "yes")),
-            Button("✖️ " + _(lang, "No"), callbacks.encode("k", "no")),
-        ),)
+        rows = (
+            (
+                Button("✅ " + _(lang, "Yes, send"), callbacks.encode("k", "yes")),
+                Button("✖️ " + _(lang, "No"), callbacks.encode("k", "no")),
+            ),
+        )
         body = "\n".join(lines)
         return Screen(f"<b>{esc(title)}</b>\n{esc(body)}\n\n{esc(question)}", f"{title}\n{body}\n\n{question}", rows)
 
@@ -381,8 +430,15 @@ class Renderer:
 
     def ticket_opened(self, lang: str, hours: int) -> Screen:
         """The request went to the volunteers: a person will answer here, when, how to cancel."""
-        sent = _(lang, "Thank you. A volunteer will read your messages and answer here, {estimate}.", estimate=self.reply_estimate(lang, hours))
-        meanwhile = _(lang, "Until then I will not answer on my own: everything you write here goes to the volunteer. To cancel, send /cancel or press the button.")
+        sent = _(
+            lang,
+            "Thank you. A volunteer will read your messages and answer here, {estimate}.",
+            estimate=self.reply_estimate(lang, hours),
+        )
+        meanwhile = _(
+            lang,
+            "Until then I will not answer on my own: everything you write here goes to the volunteer. To cancel, send /cancel or press the button.",
+        )
         return Screen(f"{esc(sent)}\n\n{esc(meanwhile)}", f"{sent}\n\n{meanwhile}", (self._cancel_row(lang),))
 
     def ticket_already_open(self, lang: str) -> Screen:
@@ -390,7 +446,10 @@ class Renderer:
         return Screen(esc(text), text, (self._cancel_row(lang),))
 
     def request_cancelled(self, lang: str) -> Screen:
-        text = _(lang, "Your request was cancelled and the volunteers were told. I answer your questions again; you can ask for a person at any time.")
+        text = _(
+            lang,
+            "Your request was cancelled and the volunteers were told. I answer your questions again; you can ask for a person at any time.",
+        )
         return Screen(esc(text), text, self.menu_rows(lang))
 
     def no_open_request(self, lang: str) -> Screen:
@@ -399,11 +458,16 @@ class Renderer:
 
     def document_warning(self, lang: str) -> Screen:
         """A photo, file or contact while talking to a volunteer: think before sending it."""
-        text = _(lang, "⚠️ Photos and files of documents (passport, parole notice, work permit...) and contacts show private numbers. Send one only if the volunteer needs it, and cover the numbers you do not want to share. Send this to the volunteer?")
-        rows = ((
-            Button(_(lang, "Send it"), callbacks.encode("p", "yes")),
-            Button(_(lang, "Do not send"), callbacks.encode("p", "no")),
-        ),)
+        text = _(
+            lang,
+            "⚠️ Photos and files of documents (passport, parole notice, work permit...) and contacts show private numbers. Send one only if the volunteer needs it, and cover the numbers you do not want to share. Send this to the volunteer?",
+        )
+        rows = (
+            (
+                Button(_(lang, "Send it"), callbacks.encode("p", "yes")),
+                Button(_(lang, "Do not send"), callbacks.encode("p", "no")),
+            ),
+        )
         return Screen(esc(text), text, rows)
 
     def document_sent(self, lang: str, sent: bool) -> Screen:
@@ -412,38 +476,72 @@ class Renderer:
 
     def identifiers_hidden(self, lang: str) -> Screen:
         """Offered once per request when a message had an A-number, phone number ..."""
-        text = _(lang, "I hid numbers such as your A-number, passport or phone number from the volunteer. If the volunteer needs them, you can share them.")
-        return Screen(esc(text), text, ((Button("🔓 " + _(lang, "Share my numbers with the volunteer"), callbacks.encode("i")),),))
+        text = _(
+            lang,
+            "I hid numbers such as your A-number, passport or phone number from the volunteer. If the volunteer needs them, you can share them.",
+        )
+        return Screen(
+            esc(text), text, ((Button("🔓 " + _(lang, "Share my numbers with the volunteer"), callbacks.encode("i")),),)
+        )
 
     def identifiers_shared(self, lang: str) -> Screen:
-        text = _(lang, "From now on the volunteer sees the numbers you write in this conversation. Send again any message they need.")
+        text = _(
+            lang,
+            "From now on the volunteer sees the numbers you write in this conversation. Send again any message they need.",
+        )
         return Screen(esc(text), text)
 
     def ticket_closed(self, lang: str) -> Screen:
         """A volunteer closed the conversation: thanks, and "did this help?"."""
-        text = _(lang, "The volunteer closed this conversation. Thank you for writing! I answer your questions again from now on.")
+        text = _(
+            lang,
+            "The volunteer closed this conversation. Thank you for writing! I answer your questions again from now on.",
+        )
         helped = _(lang, "Did the volunteer help you?")
-        rows = ((
-            Button("👍 " + _(lang, "Yes"), callbacks.encode("r", "yes")),
-            Button("👎 " + _(lang, "No"), callbacks.encode("r", "no")),
-        ),)
+        rows = (
+            (
+                Button("👍 " + _(lang, "Yes"), callbacks.encode("r", "yes")),
+                Button("👎 " + _(lang, "No"), callbacks.encode("r", "no")),
+            ),
+        )
         return Screen(f"{esc(text)}\n\n{esc(helped)}", f"{text}\n\n{helped}", rows)
 
     # -- talking to a person: what the volunteers see (in the volunteers' language) ----------
 
     def ticket_header(
-        self, lang: str, *, name: str, user_lang: str, waited: str, questions: Sequence[str],
-        guesses: Sequence[tuple[str, float]], entry_id: str = "", plain: bool = False, reopened: bool = False,
+        self,
+        lang: str,
+        *,
+        name: str,
+        user_lang: str,
+        waited: str,
+        questions: Sequence[str],
+        guesses: Sequence[tuple[str, float]],
+        entry_id: str = "",
+        plain: bool = False,
+        reopened: bool = False,
     ) -> Screen:
         """The first message of a ticket: what the person asked (identifiers hidden), the bot's
         best guesses, their language, how long they have waited, and how to answer."""
         lines = [f"<b>{esc(name)}</b>"]
-        lines.append(esc(_(lang, "Language: {language} ({code}) · waiting {waited}", language=LANG_NAMES.get(user_lang, user_lang), code=user_lang, waited=waited)))
+        lines.append(
+            esc(
+                _(
+                    lang,
+                    "Language: {language} ({code}) · waiting {waited}",
+                    language=LANG_NAMES.get(user_lang, user_lang),
+                    code=user_lang,
+                    waited=waited,
+                )
+            )
+        )
         if reopened:
             lines.append(esc(_(lang, "(The ticket's topic was deleted: this is a new one.)")))
         entry = self.kb.get(entry_id) if entry_id else None
         if entry is not None:
-            lines.append(esc(_(lang, "Came from the answer: {title} ({id})", title=self.title(entry, lang), id=entry.id)))
+            lines.append(
+                esc(_(lang, "Came from the answer: {title} ({id})", title=self.title(entry, lang), id=entry.id))
+            )
         if questions:
             lines.append("\n" + esc(_(lang, "What they asked (identifiers hidden):")))
             lines.extend("• " + esc(question) for question in questions)
@@ -452,18 +550,31 @@ class Renderer:
         known = [(self.kb.get(e), score) for e, score in guesses]
         if known and any(e is not None for e, _s in known):
             lines.append("\n" + esc(_(lang, "The bot's best guesses:")))
-            lines.extend(f"• {esc(e.id)}: {esc(self.title(e, lang))} ({score:g})" for e, score in known if e is not None)
+            lines.extend(
+                f"• {esc(e.id)}: {esc(self.title(e, lang))} ({score:g})" for e, score in known if e is not None
+            )
         if plain:
-            how = _(lang, "Reply to this message (or to any message of this ticket) to answer: your reply is copied to the person without your name. Replies starting with ! or /note stay here. Commands, as replies: /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.")
+            how = _(
+                lang,
+                "Reply to this message (or to any message of this ticket) to answer: your reply is copied to the person without your name. Replies starting with ! or /note stay here. Commands, as replies: /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.",
+            )
         else:
-            how = _(lang, "Write in this topic to answer: your messages are copied to the person without your name. Messages starting with ! or /note stay here. /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.")
+            how = _(
+                lang,
+                "Write in this topic to answer: your messages are copied to the person without your name. Messages starting with ! or /note stay here. /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.",
+            )
         lines.append("\n<i>" + esc(how) + "</i>")
         html_text = "\n".join(lines)
         return Screen(html_text, _plain(html_text))
 
     def urgent_mention(self, lang: str, *, name: str, waited: str, link: str | None) -> Screen:
         """Posted in the general topic when an urgent ticket opens."""
-        text = _(lang, "⚠️ Urgent request {name}: someone may be detained or facing removal (waiting {waited}).", name=name, waited=waited)
+        text = _(
+            lang,
+            "⚠️ Urgent request {name}: someone may be detained or facing removal (waiting {waited}).",
+            name=name,
+            waited=waited,
+        )
         html_text = esc(text)
         if link:
             label = _(lang, "Open the topic")
@@ -472,7 +583,10 @@ class Renderer:
 
     def scam_warning(self, lang: str) -> Screen:
         """Shown to a user whose message in an open ticket matched the scam radar."""
-        text = "⚠️ " + _(lang, "Careful: your message looks like a common scam. Do not pay and do not send documents or codes. This bot never asks for money.")
+        text = "⚠️ " + _(
+            lang,
+            "Careful: your message looks like a common scam. Do not pay and do not send documents or codes. This bot never asks for money.",
+        )
         return Screen(f"<b>{esc(text)}</b>", text)
 
     def desk_note(self, lang: str, key: str, **values: object) -> Screen:
@@ -482,7 +596,9 @@ class Renderer:
             "blocked": lambda: _(lang, "The person blocked the bot: ticket closed, nothing more can reach them."),
             "closed": lambda: _(lang, "Ticket closed. The person was thanked and asked whether this helped."),
             "is_closed": lambda: _(lang, "This ticket is closed: nothing was sent to the person."),
-            "not_ticket": lambda: _(lang, "Use this command inside a ticket's topic (or as a reply to a ticket's message)."),
+            "not_ticket": lambda: _(
+                lang, "Use this command inside a ticket's topic (or as a reply to a ticket's message)."
+            ),
             "kb_sent": lambda: _(lang, "Sent to the person: {title} ({id}), in {language}.", **values),
             "kb_unknown": lambda: _(lang, "There is no entry {id}. Closest: {ids}", **values),
             "kb_usage": lambda: _(lang, "Usage: /kb <entry id>, for example /kb find-lawyer"),
@@ -491,7 +607,11 @@ class Renderer:
             "undelivered": lambda: _(lang, "A message could not be delivered to the person (Telegram refused it)."),
             "not_copied": lambda: _(lang, "A message from the person could not be copied here (Telegram refused it)."),
             "now_urgent": lambda: _(lang, "⚠️ The person wrote urgent words: the ticket is now marked urgent."),
-            "scam": lambda: _(lang, "⚠️ Scam radar: the person's last message looks like a scam offer ({rule}). They were warned not to pay or send documents.", **values),
+            "scam": lambda: _(
+                lang,
+                "⚠️ Scam radar: the person's last message looks like a scam offer ({rule}). They were warned not to pay or send documents.",
+                **values,
+            ),
         }
         text = notes[key]()
         return Screen(esc(text), text)
@@ -513,15 +633,27 @@ class Renderer:
         html_text = "\n".join(lines)
         return Screen(html_text, _plain(html_text))
 
-    def desk_stats(self, lang: str, windows: Sequence[tuple[int, int, int, str | None, int, int]], open_now: int) -> Screen:
+    def desk_stats(
+        self, lang: str, windows: Sequence[tuple[int, int, int, str | None, int, int]], open_now: int
+    ) -> Screen:
         """/stats: per window (days, opened, closed, median first reply, helped, not helped)."""
         heading = _(lang, "Open tickets now: {count}", count=open_now)
         lines = [f"<b>{esc(heading)}</b>"]
         for days, opened, closed, median, helped, not_helped in windows:
-            lines.append(esc(_(
-                lang, "Last {days} days: {opened} opened, {closed} closed, median time to first reply {median}; helped: {yes} yes, {no} no.",
-                days=days, opened=opened, closed=closed, median=median or "-", yes=helped, no=not_helped,
-            )))
+            lines.append(
+                esc(
+                    _(
+                        lang,
+                        "Last {days} days: {opened} opened, {closed} closed, median time to first reply {median}; helped: {yes} yes, {no} no.",
+                        days=days,
+                        opened=opened,
+                        closed=closed,
+                        median=median or "-",
+                        yes=helped,
+                        no=not_helped,
+                    )
+                )
+            )
         html_text = "\n".join(lines)
         return Screen(html_text, _plain(html_text))
 

@@ -920,7 +920,7 @@ class FakeBotAPI:
         method: str | Iterable[str] | None,
         predicate: Callable[[Call], Any] | Mapping[str, Any] | None = None,
         count: int = 1,
-        timeout: float = 5.0,
+        timeout: float = 5.0,  # noqa: ASYNC109  the failure on timeout lists the recent calls
         *,
         since: int = 0,
         include_failed: bool = True,
@@ -1963,7 +1963,12 @@ class FakeBotAPI:
                 return exc.code
 
     async def apost_update(
-        self, url: str | None, update: dict, secret_token: str | None = None, *, timeout: float = 10.0
+        self,
+        url: str | None,
+        update: dict,
+        secret_token: str | None = None,
+        *,
+        timeout: float = 10.0,  # noqa: ASYNC109  the HTTP client's socket timeout, as in post_update
     ) -> int:
         """``post_update`` run in a worker thread (safe next to an in-process webhook server)."""
         return await asyncio.to_thread(self.post_update, url, update, secret_token, timeout=timeout)

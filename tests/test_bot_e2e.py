@@ -8,6 +8,7 @@ chat_id, text, parse_mode, reply_markup callback_data, and what ended up in SQLi
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import signal
@@ -53,7 +54,7 @@ async def sent_after(
     chat_id: int = USER,
     count: int = 1,
     method: str = "sendMessage",
-    timeout: float = 5.0,
+    timeout: float = 5.0,  # noqa: ASYNC109  handed to fake.wait_for, whose failure lists the calls seen
 ) -> list[Call]:
     """Inject an update and wait for ``count`` successful ``method`` calls to ``chat_id``."""
     mark = fake.mark()
@@ -225,7 +226,7 @@ async def test_unknown_question_escalates_and_is_kept_for_maintainers(bot: Runni
     assert_html(call, bot.renderer.escalate("es", volunteers=False))
     assert buttons(call) == [[cb("h")], [cb("m")]]
     assert await bot.storage.daily_counts() == {("es", "escalate"): 1}
-    [(day, lang, kept, closest, reason)] = await bot.storage.unanswered()
+    [(_day, lang, kept, _closest, reason)] = await bot.storage.unanswered()
     assert (lang, kept, reason) == ("es", text, "escalate")
 
     # "Talk to a person" explains how to get help until volunteers are connected
@@ -319,7 +320,7 @@ async def test_feedback_no_keeps_the_question_and_offers_a_person(bot: RunningBo
     [offer] = await sent_after(fake, lambda: fake.callback_query(USER, cb("n", "chnv-ended")))
     assert_html(offer, bot.renderer.not_helpful("chnv-ended", "en"))
     assert flat(offer) == [cb("h", "chnv-ended"), cb("m")]
-    assert [(e, l, h) for e, l, _d, h in await bot.storage.feedback()] == [("chnv-ended", "en", False)]
+    assert [(e, lg, h) for e, lg, _d, h in await bot.storage.feedback()] == [("chnv-ended", "en", False)]
     [(_day, lang, text, closest, reason)] = await bot.storage.unanswered()
     assert (lang, text, closest, reason) == ("en", question, "chnv-ended", "not_helpful")
     [edit] = fake.calls_to("editMessageReplyMarkup")
@@ -436,9 +437,10 @@ async def test_errors_are_logged_without_text_or_names(bot: RunningBot, caplog: 
         USER, "secreto mi-numero-A123456789", language_code="es", first_name="Zoraida", username="zoraida77"
     )
     await fake.wait_for("sendMessage", {"chat_id": USER}, since=mark)
-    handled = lambda: [
-        r for r in caplog.records if r.name == "bot.telegram.handlers" and "NetworkError" in r.getMessage()
-    ]  # noqa: E731
+
+    def handled() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.name == "bot.telegram.handlers" and "NetworkError" in r.getMessage()]
+
     await eventually(handled)
     [record] = handled()
     assert str(update["update_id"]) in record.getMessage()
@@ -507,7 +509,7 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(fake_api: FakeBotA
         )
         assert call.params["parse_mode"] == "HTML" and flat(call) == MENU
         process.send_signal(signal.SIGTERM)
-        stdout, stderr = await asyncio.wait_for(process.communicate(), 15)
+        _stdout, stderr = await asyncio.wait_for(process.communicate(), 15)
     finally:
         if process.returncode is None:
             process.kill()
@@ -536,7 +538,7 @@ async def test_run_refuses_bad_settings_with_one_line(
     fake_api: FakeBotAPI, tmp_path: Path, extra: dict, variable: str
 ) -> None:
     process = await _bot_process(_env(fake_api, tmp_path, **extra))
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    _stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 2
     assert len(lines) == 1 and variable in lines[0], lines
@@ -552,7 +554,7 @@ async def test_run_refuses_an_invalid_knowledge_base(fake_api: FakeBotAPI, tmp_p
         encoding="utf-8",
     )
     process = await _bot_process(_env(fake_api, tmp_path, KNOWLEDGE_DIR=str(broken)))
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    _stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     log = stderr.decode()
     assert process.returncode == 1
     assert f"{path}:" in log and "no-such-entry" in log

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dtm
 import json
 import threading
@@ -280,10 +281,8 @@ async def test_fail_rate_is_deterministic(fake_api: FakeBotAPI) -> None:
         fake_api.fail_rate(0.5, statuses=(429, 500), methods=["sendMessage"], seed=7)
         async with make_bot(fake_api) as bot:
             for i in range(12):
-                try:
+                with contextlib.suppress(RetryAfter, NetworkError):
                     await bot.send_message(USER, f"m{i}")
-                except (RetryAfter, NetworkError):
-                    pass
         return [c.failed_with for c in fake_api.calls_to("sendMessage")]
 
     first, second = await run(), await run()
@@ -345,8 +344,12 @@ async def test_uploads_json_bodies_and_file_download(fake_api: FakeBotAPI) -> No
     req = urllib.request.Request(
         f"{fake_api.base_url}{TOKEN}/sendMessage", data=body, headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        answer = json.load(resp)
+
+    def post() -> dict:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return json.load(resp)
+
+    answer = await asyncio.to_thread(post)  # the fake serves from its own thread
     assert answer["ok"] is True and answer["result"]["text"] == "json"
     assert answer["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "d"
     assert fake_api.calls_to("sendMessage")[-1].params["reply_markup"]["inline_keyboard"][0][0]["text"] == "b"

@@ -40,7 +40,7 @@ def test_dropped_messages_do_not_extend_the_pause() -> None:
     clock = Clock()
     guard = FloodGuard(2, window=60, clock=clock)
     guard.check(1), guard.check(1)
-    for _ in range(100):  # keeps hammering during the minute
+    for _step in range(100):  # keeps hammering during the minute
         clock.now += 0.5
         assert guard.check(1) in ("notice", "drop")
     clock.now += 10.1

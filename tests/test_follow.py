@@ -10,15 +10,15 @@ from pathlib import Path
 
 from fakebotapi import FakeBotAPI
 from test_bot_e2e import USER, cb, sent_after
-from test_reload import ADMIN, admin_bot, entry_file, kb_dir  # noqa: F401  (fixtures)
+from test_reload import ADMIN, entry_file, fixture_admin_bot, fixture_kb_dir  # noqa: F401  fixtures, found by name
 
 from bot.ui.i18n import _
 
 QUESTION = "se acabó el parole humanitario?"
 
 
-def bump_reviewed(kb_dir: Path, day: dt.date) -> None:
-    path = entry_file(kb_dir)
+def bump_reviewed(directory: Path, day: dt.date) -> None:
+    path = entry_file(directory)
     path.write_text(
         re.sub(
             r"^reviewed: .*$", f"reviewed: {day.isoformat()}", path.read_text(encoding="utf-8"), count=1, flags=re.M
@@ -32,7 +32,7 @@ def updates_to_user(fake: FakeBotAPI) -> list:
 
 
 async def test_follow_sends_the_new_answer_once_after_a_reload(admin_bot, fake_api: FakeBotAPI, kb_dir: Path) -> None:
-    app, services = admin_bot
+    _app, services = admin_bot
     await sent_after(fake_api, lambda: fake_api.message(USER, QUESTION, language_code="es"))
     mark = fake_api.mark()
     fake_api.callback_query(USER, cb("w", "chnv-ended"))
@@ -64,7 +64,7 @@ async def test_follow_sends_the_new_answer_once_after_a_reload(admin_bot, fake_a
 
 
 async def test_unfollow_and_forget_remove_the_subscription(admin_bot, fake_api: FakeBotAPI, kb_dir: Path) -> None:
-    app, services = admin_bot
+    _app, services = admin_bot
     await sent_after(fake_api, lambda: fake_api.message(USER, QUESTION, language_code="es"))
     mark = fake_api.mark()
     fake_api.callback_query(USER, cb("w", "chnv-ended"))

@@ -62,6 +62,14 @@ async def test_bot_refuses_a_database_from_a_newer_version(fake_api: FakeBotAPI,
     db.close()
 
 
+def restore(copy: Path, live: Path) -> None:
+    """README's restore, with the bot stopped: replace DATABASE_PATH with the copy, removing -wal/-shm."""
+    live.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{live}{suffix}").unlink(missing_ok=True)
+    shutil.copy(copy, live)
+
+
 async def test_backup_taken_while_the_bot_writes_restores(tmp_path: Path) -> None:
     """README's restore: stop the bot, replace DATABASE_PATH with the copy (removing -wal/-shm)."""
     live = tmp_path / "bot.sqlite3"
@@ -70,10 +78,7 @@ async def test_backup_taken_while_the_bot_writes_restores(tmp_path: Path) -> Non
         await store.set_language(1, "es", chosen=True)
         await store.backup(copy)  # online, while the connection is open
         await store.set_language(2, "en", chosen=True)  # after the backup: not in the copy
-    live.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{live}{suffix}").unlink(missing_ok=True)
-    shutil.copy(copy, live)
+    restore(copy, live)
     async with Storage(live) as restored:
         assert await restored.user(1) == UserPrefs("es", True, True)
         assert await restored.user(2) is None

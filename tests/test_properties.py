@@ -137,7 +137,7 @@ _TRAINED: list[LanguageDetector] = []
 
 def _trained() -> LanguageDetector:
     if not _TRAINED:
-        corpus = {lang: [q for q, l, _ in CURATED if l == lang] for lang in LANGS}
+        corpus = {lang: [q for q, lg, _ in CURATED if lg == lang] for lang in LANGS}
         _TRAINED.append(LanguageDetector(corpus))
     return _TRAINED[0]
 
@@ -166,7 +166,7 @@ def test_respond_never_raises_and_keeps_its_contract(
 
 
 @pytest.mark.parametrize(
-    ("question", "lang", "entry_id"), CURATED, ids=[f"{e}-{l}-{i}" for i, (_, l, e) in enumerate(CURATED)]
+    ("question", "lang", "entry_id"), CURATED, ids=[f"{e}-{lg}-{i}" for i, (_, lg, e) in enumerate(CURATED)]
 )
 def test_every_curated_question_ranks_its_own_entry_first(
     engine: Engine, question: str, lang: str, entry_id: str

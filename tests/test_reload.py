@@ -21,8 +21,8 @@ ADMIN = 777001
 QUESTION = "se acabó el parole humanitario?"
 
 
-@pytest.fixture
-def kb_dir(tmp_path: Path) -> Path:
+@pytest.fixture(name="kb_dir")  # named so that tests taking kb_dir do not shadow a module name
+def fixture_kb_dir(tmp_path: Path) -> Path:
     target = tmp_path / "knowledge"
     shutil.copytree(TEST_KB, target)
     return target
@@ -48,8 +48,8 @@ def change_answer(kb_dir: Path, new: str) -> None:
     path.write_text(text.replace(old, f"  answer: '{new}'", 1), encoding="utf-8")
 
 
-@pytest.fixture
-async def admin_bot(fake_api: FakeBotAPI, tmp_path: Path, kb_dir: Path):
+@pytest.fixture(name="admin_bot")  # as kb_dir
+async def fixture_admin_bot(fake_api: FakeBotAPI, tmp_path: Path, kb_dir: Path):
     from bot.telegram.app import build_application
     from bot.telegram.services import Services
 
@@ -66,7 +66,7 @@ async def admin_bot(fake_api: FakeBotAPI, tmp_path: Path, kb_dir: Path):
 async def test_reload_with_a_broken_file_keeps_the_old_kb_and_lists_the_errors(
     admin_bot, fake_api: FakeBotAPI, kb_dir: Path
 ) -> None:
-    app, services = admin_bot
+    _app, services = admin_bot
     old_engine, old_version = services.engine, services.engine.kb.version
     path = break_it(kb_dir)
 
@@ -82,7 +82,7 @@ async def test_reload_with_a_broken_file_keeps_the_old_kb_and_lists_the_errors(
 async def test_reload_with_a_valid_change_replaces_engine_and_renderer(
     admin_bot, fake_api: FakeBotAPI, kb_dir: Path
 ) -> None:
-    app, services = admin_bot
+    _app, services = admin_bot
     old_version = services.engine.kb.version
     change_answer(kb_dir, "Respuesta nueva tras la recarga.")
 
@@ -97,7 +97,7 @@ async def test_reload_with_a_valid_change_replaces_engine_and_renderer(
 
 
 async def test_reload_is_for_admins_only(admin_bot, fake_api: FakeBotAPI, kb_dir: Path) -> None:
-    app, services = admin_bot
+    _app, services = admin_bot
     old_engine = services.engine
     change_answer(kb_dir, "No debería cargarse.")
     [reply] = await sent_after(fake_api, lambda: fake_api.command(USER, "/reload", language_code="en"))
@@ -106,7 +106,7 @@ async def test_reload_is_for_admins_only(admin_bot, fake_api: FakeBotAPI, kb_dir
 
 
 async def test_sighup_reloads_and_tells_the_admin_about_errors(admin_bot, fake_api: FakeBotAPI, kb_dir: Path) -> None:
-    app, services = admin_bot
+    _app, services = admin_bot
     old_engine = services.engine
     path = break_it(kb_dir)
     mark = fake_api.mark()

@@ -80,7 +80,11 @@ async def http_get(port: int, path: str = "/healthz", method: str = "GET") -> tu
     return status, (json.loads(body) if body else None)
 
 
-async def wait_listening(port: int, process: asyncio.subprocess.Process | None = None, timeout: float = 20) -> None:
+async def wait_listening(
+    port: int,
+    process: asyncio.subprocess.Process | None = None,
+    timeout: float = 20,  # noqa: ASYNC109  a polling deadline that fails the test with a message
+) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:

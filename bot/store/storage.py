@@ -28,6 +28,8 @@ from bot.core.redact import redact
 
 #: Longest question text kept in ``unanswered`` (the rest is cut).
 MAX_TEXT = 1000
+#: Seconds ``Storage.ping`` waits for the database (/healthz).
+PING_TIMEOUT = 2.0
 
 MIGRATIONS: tuple[str, ...] = (
     # 0 -> 1: users, feedback, daily counts, unanswered questions
@@ -294,7 +296,7 @@ class Storage:
         rows = await self.db.execute_fetchall(
             "SELECT day, lang, text, closest_entry, reason FROM unanswered ORDER BY id"
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [tuple(row) for row in rows]
 
     async def size_bytes(self) -> int:
         """Bytes used by the database's pages (for benchmarks and /stats)."""
@@ -340,10 +342,11 @@ class Storage:
             [(lang, bool(helpful), int(count)) for lang, helpful, count in feedback],
         )
 
-    async def ping(self, timeout: float = 2.0) -> bool:
-        """True when the database answers ``SELECT 1`` within ``timeout`` seconds (/healthz)."""
+    async def ping(self) -> bool:
+        """True when the database answers ``SELECT 1`` within ``PING_TIMEOUT`` seconds (/healthz)."""
         try:
-            rows = await asyncio.wait_for(self.db.execute_fetchall("SELECT 1"), timeout)
+            async with asyncio.timeout(PING_TIMEOUT):
+                rows = await self.db.execute_fetchall("SELECT 1")
         except (StorageError, aiosqlite.Error, ValueError, TimeoutError):
             return False
         return list(rows) == [(1,)]
@@ -406,7 +409,8 @@ class Storage:
         rows = await self.db.execute_fetchall(
             f"SELECT {self._TICKET_COLUMNS} FROM tickets WHERE {where} ORDER BY id DESC LIMIT 1", params
         )
-        return self._ticket(rows[0]) if rows else None
+        row = next(iter(rows), None)
+        return self._ticket(row) if row is not None else None
 
     async def create_ticket(
         self, user_id: int, lang: str, urgent: bool, now: dt.datetime, group_payloads: Sequence[dict[str, Any]]
@@ -415,10 +419,12 @@ class Storage:
         None when the user already has an open ticket."""
         async with self._transaction() as db:
             try:
-                rows = await db.execute_fetchall(
-                    "INSERT INTO tickets (user_id, lang, urgent, status, created_at) VALUES (?, ?, ?, 'open', ?) "
-                    f"RETURNING {self._TICKET_COLUMNS}",
-                    (user_id, lang, int(urgent), _stamp(now)),
+                rows = list(
+                    await db.execute_fetchall(
+                        "INSERT INTO tickets (user_id, lang, urgent, status, created_at) VALUES (?, ?, ?, 'open', ?) "
+                        f"RETURNING {self._TICKET_COLUMNS}",
+                        (user_id, lang, int(urgent), _stamp(now)),
+                    )
                 )
             except aiosqlite.IntegrityError:
                 return None
@@ -450,7 +456,8 @@ class Storage:
         rows = await self.db.execute_fetchall(
             "SELECT ticket_id FROM relayed WHERE group_message_id = ? ORDER BY id DESC LIMIT 1", (message_id,)
         )
-        return await self.ticket(int(rows[0][0])) if rows else None
+        row = next(iter(rows), None)
+        return await self.ticket(int(row[0])) if row is not None else None
 
     async def open_tickets(self) -> list[Ticket]:
         rows = await self.db.execute_fetchall(
@@ -572,7 +579,7 @@ class Storage:
         rows = await self.db.execute_fetchall(
             "DELETE FROM outbox WHERE ticket_id = ? AND target = ? RETURNING id", (ticket_id, target)
         )
-        return len(rows)
+        return len(list(rows))
 
     async def relayed(self, ticket_id: int) -> list[tuple[str, int | None, int | None]]:
         """``(direction, user_message_id, group_message_id)`` of a ticket's relayed messages, in order."""
@@ -593,7 +600,7 @@ class Storage:
 
     async def unfollow_all(self, user_id: int) -> int:
         rows = await self.db.execute_fetchall("DELETE FROM follows WHERE user_id = ? RETURNING entry_id", (user_id,))
-        return len(rows)
+        return len(list(rows))
 
     async def follows_due(self, reviewed: dict[str, str]) -> list[tuple[int, str, str]]:
         """``(user_id, entry_id, lang)`` of follows whose entry has a newer reviewed date now."""

@@ -119,8 +119,11 @@ def report_days(args: list[str]) -> int | None:
 
 async def _reply(update: Update, text: str) -> None:
     """Plain text (no parse mode: nothing to escape), split at 4,096 characters."""
+    chat = update.effective_chat
+    if chat is None:  # never for the private messages these commands are registered for
+        return
     for chunk in split_message(text):
-        await update.get_bot().send_message(update.effective_chat.id, chunk, link_preview_options=_NO_PREVIEW)
+        await update.get_bot().send_message(chat.id, chunk, link_preview_options=_NO_PREVIEW)
 
 
 async def stats(update: Update, context: Context) -> None:

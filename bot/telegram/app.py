@@ -92,7 +92,7 @@ class _LongText(filters.MessageFilter):
     """Text longer than one Telegram message."""
 
     def filter(self, message: Message) -> bool:
-        return bool(message.text) and len(message.text) > MESSAGE_LIMIT
+        return message.text is not None and len(message.text) > MESSAGE_LIMIT
 
 
 #: Messages that are not text (the bot says it only reads text).

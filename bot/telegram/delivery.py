@@ -29,8 +29,10 @@ crashes on any of these: the error reaches the error handler, which logs its cla
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import random
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -103,7 +105,15 @@ class RetryingRateLimiter(AIORateLimiter):
         #: Faults retried so far, by error class (for tests and benchmarks).
         self.retried: dict[str, int] = {}
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         async def send(*call_args: Any, **call_kwargs: Any) -> Any:
             try:
                 return await callback(*call_args, **call_kwargs)
@@ -147,4 +157,4 @@ class _Refused(Exception):
 def _seconds(error: RetryAfter) -> float:
     """``retry_after`` in seconds (read without PTB's int/timedelta deprecation warning)."""
     value = getattr(error, "_retry_after", None)
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value or 1)
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value or 1)

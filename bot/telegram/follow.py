@@ -30,6 +30,8 @@ async def notify_changes(application: Any) -> int:
     sent = 0
     for user_id, entry_id, lang in await svc.storage.follows_due(current):
         entry = svc.engine.kb.get(entry_id)
+        if entry is None:  # removed by a reload while the follows were read
+            continue
         screen = svc.renderer.answer(entry, lang)
         intro = "🔔 " + _(lang, "An answer you follow was updated:")
         chunks = [f"<b>{esc(intro)}</b>\n\n{chunk}" if n == 0 else chunk for n, chunk in enumerate(screen.chunks())]

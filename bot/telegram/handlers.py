@@ -7,9 +7,10 @@ split at 4,096 characters, with its buttons on the last part.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from telegram import LinkPreviewOptions, Message, ReplyParameters, Update
+from telegram import CallbackQuery, LinkPreviewOptions, Message, ReplyParameters, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
@@ -28,17 +29,31 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 Context = ContextTypes.DEFAULT_TYPE
 
+# python-telegram-bot types every part of an update as optional. The message handlers below are
+# registered for new messages in private chats, which always have a sender and a chat: when one
+# is missing all the same, the handler returns without answering.
+
+
+def _query(update: Update) -> CallbackQuery:
+    """The pressed button's callback query (for the callbacks registered with a CallbackQueryHandler)."""
+    query = update.callback_query
+    assert query is not None  # CallbackQueryHandler only passes updates that have a callback_query
+    return query
+
 
 # -- sending ---------------------------------------------------------------------------------
 
 
 async def _send(update: Update, screen: Screen, *, reply_to: int | None = None) -> None:
     """Send ``screen`` to the update's chat (quoting message ``reply_to`` if it still exists)."""
+    chat = update.effective_chat
+    if chat is None:  # nowhere to answer (e.g. a button under an inline message)
+        return
     chunks = screen.chunks()
     for number, chunk in enumerate(chunks, 1):
         last = number == len(chunks)
         await update.get_bot().send_message(
-            update.effective_chat.id,
+            chat.id,
             chunk,
             parse_mode=ParseMode.HTML,
             reply_markup=keyboards.markup(screen.buttons) if last else None,
@@ -51,7 +66,7 @@ async def _send(update: Update, screen: Screen, *, reply_to: int | None = None) 
 
 async def _replace(update: Update, screen: Screen) -> None:
     """Show ``screen`` in place of the message whose button was pressed (menus), else send it."""
-    message = update.callback_query.message
+    message = _query(update).message
     if isinstance(message, Message) and len(screen.chunks()) == 1:
         try:
             await message.edit_text(
@@ -69,35 +84,33 @@ async def _replace(update: Update, screen: Screen) -> None:
 
 async def _button(update: Update, context: Context) -> tuple[Services, str, str]:
     """For a button press: the services, the user's language and the button's argument."""
-    svc = services(context)
-    user = update.effective_user
+    svc, query = services(context), _query(update)
+    user = query.from_user  # the update's effective_user
     lang = await svc.lang_of(user.id, user.language_code)
-    pressed = callbacks.decode(update.callback_query.data)
+    pressed = callbacks.decode(query.data)
     return svc, lang, pressed.arg if pressed else ""
 
 
 async def _drop_feedback(update: Update) -> None:
     """Remove the yes/no buttons from the rated answer (so it is rated once)."""
-    message = update.callback_query.message
+    message = _query(update).message
     if not isinstance(message, Message):
         return
     remaining = keyboards.without_feedback(message.reply_markup)
     if remaining != message.reply_markup:
-        try:
+        with contextlib.suppress(BadRequest):  # too old to edit, or already changed: the vote is stored anyway
             await message.edit_reply_markup(remaining)
-        except BadRequest:  # too old to edit, or already changed: the vote is stored anyway
-            pass
 
 
 def _question_id(update: Update) -> int | None:
     """The user's question that the pressed message answered, if Telegram still shows it."""
-    message = update.callback_query.message
+    message = _query(update).message
     quoted = message.reply_to_message if isinstance(message, Message) else None
     return quoted.message_id if quoted is not None else None
 
 
 def _question_text(update: Update) -> str | None:
-    message = update.callback_query.message
+    message = _query(update).message
     quoted = message.reply_to_message if isinstance(message, Message) else None
     return quoted.text if quoted is not None else None
 
@@ -109,6 +122,8 @@ async def start(update: Update, context: Context) -> None:
     """Greet the user in their language with the disclaimer and the topics (or ask the language)."""
     svc = services(context)
     user = update.effective_user
+    if user is None:
+        return
     lang = await svc.known_lang(user.id, user.language_code)
     shared = context.args[0] if context.args else ""
     if shared and svc.engine.kb.get(shared) is not None:  # opened from a shared answer card
@@ -123,6 +138,8 @@ async def language(update: Update, context: Context) -> None:
     """Show the language picker."""
     svc = services(context)
     user = update.effective_user
+    if user is None:
+        return
     lang = await svc.known_lang(user.id, user.language_code)
     await _send(update, svc.renderer.language_picker(lang) if lang else svc.renderer.language_picker_any())
 
@@ -131,6 +148,8 @@ async def topics(update: Update, context: Context) -> None:
     """Show the categories."""
     svc = services(context)
     user = update.effective_user
+    if user is None:
+        return
     await _send(update, svc.renderer.menu(await svc.lang_of(user.id, user.language_code)))
 
 
@@ -138,6 +157,8 @@ async def help_command(update: Update, context: Context) -> None:
     """Explain what the bot can do and how to reach a person (also for unknown commands)."""
     svc = services(context)
     user = update.effective_user
+    if user is None:
+        return
     await _send(update, svc.renderer.help(await svc.lang_of(user.id, user.language_code)))
 
 
@@ -153,6 +174,8 @@ async def question(update: Update, context: Context) -> None:
     """Answer free text: an answer, suggestions or a person, in the language the user writes in."""
     svc = services(context)
     user, message = update.effective_user, update.effective_message
+    if user is None or message is None or message.text is None:
+        return
     screen = await svc.ask(user.id, user.language_code, message.text)
     await _send(update, screen, reply_to=message.message_id)
 
@@ -161,6 +184,8 @@ async def long_message(update: Update, context: Context) -> None:
     """Ask for a shorter question."""
     svc = services(context)
     user = update.effective_user
+    if user is None:
+        return
     await _send(update, svc.renderer.too_long(await svc.lang_of(user.id, user.language_code)))
 
 
@@ -168,6 +193,8 @@ async def not_text(update: Update, context: Context) -> None:
     """Say that only text can be read (and warn against sending photos of documents)."""
     svc = services(context)
     user, message = update.effective_user, update.effective_message
+    if user is None or message is None:
+        return
     lang = await svc.lang_of(user.id, user.language_code)
     await _send(update, svc.renderer.only_text(lang, documents=bool(message.photo or message.document)))
 
@@ -176,6 +203,8 @@ async def edited(update: Update, context: Context) -> None:
     """Ask the user to send a corrected question again (edits are not answered twice)."""
     svc = services(context)
     user = update.effective_user
+    if user is None:
+        return
     await _send(update, svc.renderer.edited(await svc.lang_of(user.id, user.language_code)))
 
 
@@ -185,7 +214,7 @@ async def edited(update: Update, context: Context) -> None:
 async def show_entry(update: Update, context: Context) -> None:
     """Show the answer behind a topic button (quoting the question it came from, if any)."""
     svc, lang, entry_id = await _button(update, context)
-    await update.callback_query.answer()
+    await _query(update).answer()
     screen = await svc.entry(entry_id, lang)
     await _send(update, screen or svc.renderer.expired(lang), reply_to=_question_id(update))
 
@@ -193,13 +222,14 @@ async def show_entry(update: Update, context: Context) -> None:
 async def follow_entry(update: Update, context: Context) -> None:
     """Remember that the user wants this answer again when a maintainer updates it."""
     svc, lang, entry_id = await _button(update, context)
+    query = _query(update)
     entry = svc.engine.kb.get(entry_id)
     if entry is None:
-        await update.callback_query.answer()
+        await query.answer()
         await _send(update, svc.renderer.expired(lang))
         return
-    await svc.storage.follow(update.effective_user.id, entry_id, lang, entry.reviewed.isoformat())
-    await update.callback_query.answer(
+    await svc.storage.follow(query.from_user.id, entry_id, lang, entry.reviewed.isoformat())
+    await query.answer(
         _(lang, "Done: if this answer changes, I will send you the new one. /unfollow stops it."), show_alert=True
     )
 
@@ -208,6 +238,8 @@ async def unfollow(update: Update, context: Context) -> None:
     """Stop every "tell me if this changes" subscription of the user."""
     svc = services(context)
     user = update.effective_user
+    if user is None:
+        return
     lang = await svc.lang_of(user.id, user.language_code)
     count = await svc.storage.unfollow_all(user.id)
     await _send(update, svc.renderer.notice(_(lang, "Done: you no longer follow any answer ({count}).", count=count)))
@@ -216,7 +248,7 @@ async def unfollow(update: Update, context: Context) -> None:
 async def share_entry(update: Update, context: Context) -> None:
     """Send a forwardable card of the answer (text, reviewed date, sources, link to the bot)."""
     svc, lang, entry_id = await _button(update, context)
-    await update.callback_query.answer()
+    await _query(update).answer()
     entry = svc.engine.kb.get(entry_id)
     screen = (
         svc.renderer.share_card(entry, lang, update.get_bot().username or "") if entry else svc.renderer.expired(lang)
@@ -227,22 +259,23 @@ async def share_entry(update: Update, context: Context) -> None:
 async def show_category(update: Update, context: Context) -> None:
     """List the entries of a category, in place of the menu."""
     svc, lang, category = await _button(update, context)
-    await update.callback_query.answer()
+    await _query(update).answer()
     await _replace(update, svc.renderer.category(category, lang))
 
 
 async def show_menu(update: Update, context: Context) -> None:
     """Show the categories, in place of the pressed message's menu."""
     svc, lang, _arg = await _button(update, context)
-    await update.callback_query.answer()
+    await _query(update).answer()
     await _replace(update, svc.renderer.menu(lang))
 
 
 async def choose_language(update: Update, context: Context) -> None:
     """Store the chosen language and greet the user in it."""
     svc, _old, lang = await _button(update, context)
-    await svc.choose_language(update.effective_user.id, lang)
-    await update.callback_query.answer()
+    query = _query(update)
+    await svc.choose_language(query.from_user.id, lang)
+    await query.answer()
     await _send(update, svc.renderer.welcome(lang))
 
 
@@ -250,7 +283,7 @@ async def helpful(update: Update, context: Context) -> None:
     """Record "this helped" (entry, language, day; no user id) and thank the user."""
     svc, lang, entry_id = await _button(update, context)
     await svc.feedback(entry_id, lang, True, None)
-    await update.callback_query.answer(_(lang, "Thank you for your feedback!"))
+    await _query(update).answer(_(lang, "Thank you for your feedback!"))
     await _drop_feedback(update)
 
 
@@ -258,7 +291,7 @@ async def not_helpful(update: Update, context: Context) -> None:
     """Record "this did not help" with the question, then offer other words or a person."""
     svc, lang, entry_id = await _button(update, context)
     await svc.feedback(entry_id, lang, False, _question_text(update))
-    await update.callback_query.answer(_(lang, "Thank you for your feedback!"))
+    await _query(update).answer(_(lang, "Thank you for your feedback!"))
     await _drop_feedback(update)
     await _send(update, svc.renderer.not_helpful(entry_id, lang))
 
@@ -266,14 +299,14 @@ async def not_helpful(update: Update, context: Context) -> None:
 async def talk_to_person(update: Update, context: Context) -> None:
     """ "Talk to a person" under an answer: the consent screen (or how to find help)."""
     _svc, _lang, entry_id = await _button(update, context)
-    await update.callback_query.answer()
+    await _query(update).answer()
     await person_talk.ask_for_person(update, context, entry_id)
 
 
 async def expired_button(update: Update, context: Context) -> None:
     """A stale, unknown or tampered button: say so politely and show the topics."""
     svc, lang, _arg = await _button(update, context)
-    await update.callback_query.answer()
+    await _query(update).answer()
     await _send(update, svc.renderer.expired(lang))
 
 
@@ -284,6 +317,7 @@ async def membership(update: Update, context: Context) -> None:
     """Note users who block the bot; leave any group it is added to but the volunteers' chat."""
     svc = services(context)
     change = update.my_chat_member
+    assert change is not None  # ChatMemberHandler(MY_CHAT_MEMBER) only passes updates that have one
     status = change.new_chat_member.status
     if change.chat.type == ChatType.PRIVATE:
         if status == ChatMemberStatus.BANNED:
@@ -353,6 +387,8 @@ async def forget(update: Update, context: Context) -> None:
     confirm in the language they used."""
     svc = services(context)
     user = update.effective_user
+    if user is None:
+        return
     lang = await svc.lang_of(user.id, user.language_code)  # before the language is deleted
     await privacy.close_ticket_before_forget(context, user.id)
     deleted = await privacy.forget_user(svc.storage, user.id)
@@ -368,6 +404,8 @@ async def reload_command(update: Update, context: Context) -> None:
     """Admins: re-read knowledge/; a knowledge base with errors is refused and they are listed."""
     svc = services(context)
     user = update.effective_user
+    if user is None:
+        return
     result = await reload.reload_knowledge(svc)
     await _send(update, svc.renderer.notice(reload.report(result, await svc.lang_of(user.id, user.language_code))))
     if result.ok:

@@ -9,15 +9,17 @@ own; /cancel or the button closes it. The decisions live in ``bot.core.escalatio
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core import escalation
 from bot.core.domain import Ticket, utc_now
+from bot.core.scamradar import ScamPatterns
 from bot.telegram import keyboards, relay
 from bot.telegram.logs import hash_user
 from bot.telegram.services import Services, open_ticket, services
@@ -29,19 +31,32 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 
+# python-telegram-bot types every part of an update as optional. The message handlers here are
+# registered for private chats, where a message always has a sender and a chat: when one is
+# missing all the same, the handler returns without answering.
 
-async def _lang(svc: Services, update: Update) -> str:
-    user = update.effective_user
+
+def _query(update: Update) -> CallbackQuery:
+    """The pressed button's callback query (for the callbacks registered with a CallbackQueryHandler)."""
+    query = update.callback_query
+    assert query is not None  # CallbackQueryHandler only passes updates that have a callback_query
+    return query
+
+
+async def _lang(svc: Services, user: User) -> str:
     return await svc.lang_of(user.id, user.language_code)
 
 
 async def _show(update: Update, screen: Screen, *, reply_to: int | None = None) -> None:
-    await relay.send_screen(update.get_bot(), update.effective_chat.id, screen, reply_to=reply_to)
+    chat = update.effective_chat
+    if chat is None:  # nowhere to answer (e.g. a button under an inline message)
+        return
+    await relay.send_screen(update.get_bot(), chat.id, screen, reply_to=reply_to)
 
 
 async def _replace(update: Update, screen: Screen) -> None:
     """Show ``screen`` in place of the message whose button was pressed (else send it)."""
-    message = update.callback_query.message
+    message = _query(update).message
     if isinstance(message, Message) and len(screen.chunks()) == 1:
         try:
             await message.edit_text(
@@ -54,7 +69,7 @@ async def _replace(update: Update, screen: Screen) -> None:
 
 
 def _arg(update: Update) -> str:
-    pressed = callbacks.decode(update.callback_query.data)
+    pressed = callbacks.decode(_query(update).data)
     return pressed.arg if pressed else ""
 
 
@@ -63,23 +78,26 @@ def _arg(update: Update) -> str:
 
 async def ask_for_person(update: Update, context: Context, entry_id: str = "") -> None:
     """Show the consent screen (or the open request, or how to find help without volunteers)."""
-    svc = services(context)
-    lang = await _lang(svc, update)
+    svc, user = services(context), update.effective_user
+    if user is None:
+        return
+    lang = await _lang(svc, user)
     if not svc.desk.available:
         await _show(update, svc.renderer.human_unavailable(lang))
         return
-    if await svc.storage.open_ticket_of(update.effective_user.id) is not None:
+    if await svc.storage.open_ticket_of(user.id) is not None:
         await _show(update, svc.renderer.ticket_already_open(lang))
         return
-    svc.desk.pending[update.effective_user.id] = entry_id
+    svc.desk.pending[user.id] = entry_id
     await _show(update, svc.renderer.consent(lang, svc.desk.reply_hours))
 
 
 async def consent(update: Update, context: Context) -> None:
     """The answer to the consent screen: "yes" opens a ticket, "no" sends nothing."""
-    svc, user = services(context), update.effective_user
-    lang = await _lang(svc, update)
-    await update.callback_query.answer()
+    svc, query = services(context), _query(update)
+    user = query.from_user  # the update's effective_user
+    lang = await _lang(svc, user)
+    await query.answer()
     entry_id = svc.desk.pending.pop(user.id, "")
     if _arg(update) != "yes":
         await _replace(update, svc.renderer.consent_declined(lang))
@@ -109,7 +127,7 @@ async def while_open(update: Update, context: Context) -> None:
     """Runs before the other handlers: with an open ticket, relay the message to the volunteers
     and stop there; otherwise remember the question (for a ticket's header) and go on."""
     svc, user, message = services(context), update.effective_user, update.effective_message
-    if not svc.desk.available:
+    if user is None or message is None or not svc.desk.available:
         return
     ticket = await svc.storage.open_ticket_of(user.id)
     if ticket is None:
@@ -137,8 +155,12 @@ async def relay_message(
         return
     if not ticket.urgent and svc.desk.urgent_words.match(message.text or message.caption or ""):
         await _make_urgent(context, ticket)
-    patterns = svc.engine.kb.scam_patterns
-    hit = patterns.check(message.text or message.caption or "", ticket.lang) if patterns else None
+    patterns = svc.engine.kb.scam_patterns  # a ScamPatterns, or None without scam-patterns.yaml
+    hit = (
+        patterns.check(message.text or message.caption or "", ticket.lang)
+        if isinstance(patterns, ScamPatterns) and patterns
+        else None
+    )
     if hit is not None:  # scam radar: warn the user at once and mark the topic for the volunteers
         await _show(update, svc.renderer.scam_warning(ticket.lang), reply_to=message.message_id)
         await svc.storage.enqueue(
@@ -170,11 +192,11 @@ async def _make_urgent(context: Context, ticket: Ticket) -> None:
 
 async def document_choice(update: Update, context: Context) -> None:
     """After the document warning: send the photo or file (yes) or not (no)."""
-    svc = services(context)
-    lang = await _lang(svc, update)
-    await update.callback_query.answer()
-    ticket = await svc.storage.open_ticket_of(update.effective_user.id)
-    message = update.callback_query.message
+    svc, query = services(context), _query(update)
+    lang = await _lang(svc, query.from_user)
+    await query.answer()
+    ticket = await svc.storage.open_ticket_of(query.from_user.id)
+    message = query.message
     held = message.reply_to_message if isinstance(message, Message) else None
     if _arg(update) != "yes":
         await _replace(update, svc.renderer.document_sent(lang, False))
@@ -191,10 +213,10 @@ async def document_choice(update: Update, context: Context) -> None:
 
 async def share_numbers(update: Update, context: Context) -> None:
     """ "Share my numbers with the volunteer": stop masking identifiers in this ticket."""
-    svc = services(context)
-    lang = await _lang(svc, update)
-    await update.callback_query.answer()
-    ticket = await svc.storage.open_ticket_of(update.effective_user.id)
+    svc, query = services(context), _query(update)
+    lang = await _lang(svc, query.from_user)
+    await query.answer()
+    ticket = await svc.storage.open_ticket_of(query.from_user.id)
     if ticket is None:
         await _replace(update, svc.renderer.no_open_request(lang))
         return
@@ -204,12 +226,14 @@ async def share_numbers(update: Update, context: Context) -> None:
 
 async def cancel(update: Update, context: Context) -> None:
     """/cancel or the "Cancel my request" button: close the user's open ticket."""
-    svc = services(context)
-    lang = await _lang(svc, update)
+    svc, user = services(context), update.effective_user
+    if user is None:
+        return
+    lang = await _lang(svc, user)
     if update.callback_query is not None:
         await update.callback_query.answer()
-    ticket = await svc.storage.open_ticket_of(update.effective_user.id)
-    svc.desk.pending.pop(update.effective_user.id, None)
+    ticket = await svc.storage.open_ticket_of(user.id)
+    svc.desk.pending.pop(user.id, None)
     if ticket is None:
         await _show(update, svc.renderer.no_open_request(lang))
         return
@@ -219,15 +243,13 @@ async def cancel(update: Update, context: Context) -> None:
 
 async def survey(update: Update, context: Context) -> None:
     """The closing question "did the volunteer help?": stored on the user's last ticket."""
-    svc = services(context)
-    lang = await _lang(svc, update)
-    ticket = await svc.storage.last_ticket_of(update.effective_user.id)
+    svc, query = services(context), _query(update)
+    lang = await _lang(svc, query.from_user)
+    ticket = await svc.storage.last_ticket_of(query.from_user.id)
     if ticket is not None and not ticket.is_open and ticket.helpful is None:
         await svc.storage.update_ticket(ticket.id, helpful=_arg(update) == "yes")
-    await update.callback_query.answer(_(lang, "Thank you for your feedback!"))
-    message = update.callback_query.message
+    await query.answer(_(lang, "Thank you for your feedback!"))
+    message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:
-        try:
+        with contextlib.suppress(BadRequest):  # too old to edit, or already changed: the answer is stored anyway
             await message.edit_reply_markup(None)
-        except BadRequest:
-            pass

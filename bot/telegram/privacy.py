@@ -168,7 +168,7 @@ async def close_ticket_before_forget(context: Any, user_id: int) -> bool:
     desk = getattr(svc, "desk", None)  # the volunteer relay's in-memory state, when present
     if desk is not None:
         for memory in (getattr(desk, "recent", None), getattr(desk, "pending", None)):
-            if hasattr(memory, "forget"):
+            if memory is not None and hasattr(memory, "forget"):
                 memory.forget(user_id)
             elif isinstance(memory, dict):
                 memory.pop(user_id, None)
@@ -203,7 +203,8 @@ async def open_ticket(db: aiosqlite.Connection, user_id: int) -> tuple[int, int 
     rows = await db.execute_fetchall(
         "SELECT id, topic_id, header_message_id FROM tickets WHERE user_id = ? AND status = 'open'", (user_id,)
     )
-    return tuple(rows[0]) if rows else None  # type: ignore[return-value]
+    row = next(iter(rows), None)
+    return (row[0], row[1], row[2]) if row is not None else None
 
 
 async def _delete(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ChatMemberStatus, ParseMode
@@ -137,7 +137,8 @@ async def flush(application: App, ticket_id: int, target: str) -> None:
     """Send the ticket's pending deliveries to ``target`` in order; stop at the first one that
     must wait (it is retried later by the job queue)."""
     svc = services(application)
-    if not svc.desk.available:
+    chat_id = svc.desk.chat_id
+    if chat_id is None or not svc.desk.available:
         return
     recreated = False
     async with svc.desk.lock(ticket_id, target):
@@ -151,7 +152,7 @@ async def flush(application: App, ticket_id: int, target: str) -> None:
                 _schedule(application, ticket_id, target, (item.next_attempt_at - now).total_seconds())
                 return
             try:
-                await _deliver(application.bot, svc, ticket, item)
+                await _deliver(application.bot, svc, chat_id, ticket, item)
             except Forbidden:
                 if target == "user":
                     await _user_blocked(application, ticket)
@@ -219,7 +220,9 @@ def _schedule(application: App, ticket_id: int, target: str, delay: float) -> No
 
 
 async def _retry_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    ticket_id, target = context.job.data  # type: ignore[union-attr,misc]
+    job = context.job
+    assert job is not None  # the JobQueue always passes the job to its callback
+    ticket_id, target = cast(tuple[int, str], job.data)  # as _schedule stores it
     await flush(context.application, ticket_id, target)
 
 
@@ -228,11 +231,12 @@ def _topic_gone(exc: BadRequest) -> bool:
     return any(words in message for words in _TOPIC_GONE)
 
 
-async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) -> None:
-    """One delivery; raises TelegramError when Telegram refuses it."""
+async def _deliver(bot: Bot, svc: Services, chat_id: int, ticket: Ticket, item: OutboxItem) -> None:
+    """One delivery (``chat_id``: the volunteers' group); raises TelegramError when Telegram refuses it."""
     desk, payload, kind = svc.desk, item.payload, item.payload.get("kind")
-    chat_id = desk.chat_id
     now = utc_now()
+    # what ``Storage.delivered`` records: (ticket, direction, user message id, group message id)
+    relay: tuple[int, str, int | None, int | None] | None = None
     if item.target == "user":
         if kind == "copy":
             copied = await bot.copy_message(
@@ -246,7 +250,7 @@ async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) ->
             await svc.storage.delivered(item.id, now, relay, first_reply=bool(payload.get("reply")))
         return
     if kind == "open":
-        await _open(bot, svc, ticket, payload)
+        await _open(bot, svc, chat_id, ticket, payload)
         await svc.storage.delivered(item.id, now)
         return
     if kind == "mention":
@@ -267,15 +271,18 @@ async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) ->
         ticket = await _open(
             bot,
             svc,
+            chat_id,
             ticket,
             {"kind": "open", "questions": [], "guesses": [], "entry": "", "since": since},
             reopened=reopened,
         )
     thread = ticket.topic_id if desk.mode == "forum" else None
+    header = ticket.header_message_id  # set by _open above when it was missing
     reply = (
-        ReplyParameters(ticket.header_message_id, allow_sending_without_reply=True) if desk.mode == "plain" else None
+        ReplyParameters(header, allow_sending_without_reply=True)
+        if desk.mode == "plain" and header is not None
+        else None
     )
-    relay: tuple[int, str, int | None, int | None] | None = None
     if kind == "text":
         sent = await bot.send_message(
             chat_id,
@@ -315,14 +322,16 @@ async def _deliver(bot: Bot, svc: Services, ticket: Ticket, item: OutboxItem) ->
     await svc.storage.delivered(item.id, now, relay)
 
 
-async def _open(bot: Bot, svc: Services, ticket: Ticket, payload: dict[str, Any], *, reopened: bool = False) -> Ticket:
+async def _open(
+    bot: Bot, svc: Services, chat_id: int, ticket: Ticket, payload: dict[str, Any], *, reopened: bool = False
+) -> Ticket:
     """Create the ticket's topic (forum mode) and post its header, each step at most once
     (their ids are stored as soon as Telegram returns them)."""
     desk = svc.desk
     name = escalation.topic_name(ticket.id, ticket.lang, ticket.urgent)
     if desk.mode == "forum" and ticket.topic_id is None:
         topic = await bot.create_forum_topic(
-            desk.chat_id, name, icon_color=escalation.icon_color(ticket.urgent), read_timeout=desk.send_timeout
+            chat_id, name, icon_color=escalation.icon_color(ticket.urgent), read_timeout=desk.send_timeout
         )
         await svc.storage.update_ticket(ticket.id, topic_id=topic.message_thread_id)
         ticket = await svc.storage.ticket(ticket.id) or ticket
@@ -341,7 +350,7 @@ async def _open(bot: Bot, svc: Services, ticket: Ticket, payload: dict[str, Any]
         )
         sent = await send_screen(
             bot,
-            desk.chat_id,
+            chat_id,
             header,
             thread_id=ticket.topic_id if desk.mode == "forum" else None,
             read_timeout=desk.send_timeout,
@@ -372,9 +381,13 @@ def _screen(payload: dict[str, Any]) -> Screen:
     return Screen(payload["html"], payload.get("plain", ""), rows)
 
 
+class _Timeouts(TypedDict, total=False):
+    read_timeout: float
+
+
 async def send_screen(
     bot: Bot,
-    chat_id: int | None,
+    chat_id: int,
     screen: Screen,
     *,
     thread_id: int | None = None,
@@ -384,7 +397,8 @@ async def send_screen(
     """Send ``screen`` as HTML (split at 4,096 characters, buttons on the last part); return
     the last message sent. ``read_timeout``: seconds to wait for Telegram's answer (None: the
     application's default)."""
-    timeouts = {} if read_timeout is None else {"read_timeout": read_timeout}
+    # Left out rather than None: None would mean "wait forever", not "the default".
+    timeouts: _Timeouts = {} if read_timeout is None else {"read_timeout": read_timeout}
     chunks = screen.chunks()
     sent: Message | None = None
     for number, chunk in enumerate(chunks, 1):

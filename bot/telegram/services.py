@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from telegram.ext import Application, CallbackContext
 
@@ -75,7 +75,7 @@ class Services:
         ``language_code`` (remembered as a guess); None when there is no clue at all."""
         prefs = await self.storage.seen(user_id)
         if prefs.lang in LANGS:
-            return prefs.lang  # type: ignore[return-value]
+            return cast(Lang, prefs.lang)  # one of LANGS, checked just above
         guessed = coerce_lang(language_code)
         if guessed is not None:
             await self.storage.set_language(user_id, guessed, chosen=False)

@@ -27,10 +27,15 @@ log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
 
+# The handlers here are registered for new messages in the volunteers' group, so an update always
+# has a message; python-telegram-bot types it as optional: without one, nothing is done.
+
 
 async def _say(update: Update, screen: Screen) -> None:
     """Answer a volunteer where they wrote (same topic, as a reply)."""
     message = update.effective_message
+    if message is None:
+        return
     thread = message.message_thread_id if message.is_topic_message else None
     await relay.send_screen(update.get_bot(), message.chat_id, screen, thread_id=thread, reply_to=message.message_id)
 
@@ -48,18 +53,18 @@ async def _ticket(svc: Services, message: Message) -> Ticket | None:
 
 async def _volunteer(update: Update, context: Context) -> Services | None:
     """The services, if the desk is up and the sender is a member of the volunteers' group."""
-    svc = services(context)
-    if not svc.desk.available or not await relay.is_volunteer(context.application, update.effective_message):
+    svc, message = services(context), update.effective_message
+    if message is None or not svc.desk.available or not await relay.is_volunteer(context.application, message):
         return None
     return svc
 
 
 async def _open_ticket_here(update: Update, context: Context) -> tuple[Services, Ticket] | None:
     """For /close, /kb, /lang: the open ticket of this topic (or reply chain), else say why not."""
-    svc = await _volunteer(update, context)
-    if svc is None:
+    svc, message = await _volunteer(update, context), update.effective_message
+    if svc is None or message is None:
         return None
-    ticket = await _ticket(svc, update.effective_message)
+    ticket = await _ticket(svc, message)
     if ticket is None:
         await _say(update, svc.renderer.desk_note(svc.desk.lang, "not_ticket"))
         return None
@@ -75,6 +80,8 @@ async def _open_ticket_here(update: Update, context: Context) -> tuple[Services,
 async def relay_to_user(update: Update, context: Context) -> None:
     """Copy a volunteer's message in a ticket to the person (as the bot); "!" notes stay here."""
     svc, message = services(context), update.effective_message
+    if message is None:
+        return
     sender = message.from_user
     if not svc.desk.available or escalation.is_internal(message.text or message.caption):
         return

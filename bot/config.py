@@ -73,6 +73,8 @@ class Settings:
     admin_user_ids: frozenset[int] = frozenset()
     database_path: Path = Path("data/bot.sqlite3")
     knowledge_dir: Path = field(default_factory=lambda: data_dir("knowledge"))
+    #: trained models by knowledge-base version (bot.core.model); default: models/ next to the database
+    model_cache_dir: Path | None = None
     operator_name: str = ""  # who runs this bot, shown by the about-bot answer
     operator_contact: str = ""  # how to reach them (e-mail, web page or @username)
     retention_days: int = 30
@@ -83,6 +85,11 @@ class Settings:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     health_port: int = 8080
+
+    @property
+    def model_cache(self) -> Path:
+        """Where trained models are cached: MODEL_CACHE_DIR, else ``models/`` beside the database."""
+        return self.model_cache_dir or self.database_path.parent / "models"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -122,6 +129,7 @@ class Settings:
             admin_user_ids=frozenset(admins),
             database_path=Path(env.get("DATABASE_PATH", "").strip() or "data/bot.sqlite3"),
             knowledge_dir=Path(env.get("KNOWLEDGE_DIR", "").strip() or data_dir("knowledge")),
+            model_cache_dir=Path(env["MODEL_CACHE_DIR"].strip()) if env.get("MODEL_CACHE_DIR", "").strip() else None,
             operator_name=env.get("OPERATOR_NAME", "").strip(),
             operator_contact=env.get("OPERATOR_CONTACT", "").strip(),
             retention_days=_int(env, "RETENTION_DAYS", 30, minimum=1) or 30,

@@ -389,7 +389,7 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 PYTHON = sys.executable
 
 
-async def eventually(check, timeout: float = 5.0) -> None:
+async def eventually(check, timeout: float = 5.0) -> None:  # noqa: ASYNC109 -- a polling helper: the timeout bounds the polling loop, not one awaited call
     """Wait until ``check()`` (sync or async) is true, failing after ``timeout`` seconds."""
     import asyncio
     import time

@@ -799,3 +799,20 @@ async def test_scam_radar_in_an_open_ticket_warns_the_user_and_marks_the_topic(d
     assert marked.params["message_thread_id"] == topic
     # the message itself still reaches the volunteers
     await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and "zelle" in c.text, since=mark)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("quiero hablar con una persona real por favor", "es"),
+        ("m vle pale ak yon moun tanpri", "ht"),
+        ("can I talk to a human", "en"),
+    ],
+)
+async def test_asking_for_a_person_in_words_shows_the_consent_screen(desk: RunningBot, text: str, lang: str) -> None:
+    """Any wording of "I want to talk to a person" goes straight to the consent screen: nothing
+    reaches the group before "yes"."""
+    fake = desk.fake
+    [consent] = await sent(fake, lambda: fake.message(USER, text, language_code=lang), chat_id=USER)
+    assert flat(consent) == [cb("k", "yes"), cb("k", "no")]
+    assert not fake.calls_to("createForumTopic")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -151,7 +152,7 @@ def test_respond_never_raises_and_keeps_its_contract(
     ids = {e.id for e in engine.kb}
     assert reply.lang in LANGS
     assert reply.action in {"answer", "suggest", "escalate"}
-    assert 0.0 <= reply.score <= 100.0
+    assert math.isfinite(reply.score)
     assert set(reply.suggestions) <= ids
     assert len(set(reply.suggestions)) == len(reply.suggestions)
     if reply.action != "answer":

@@ -64,13 +64,13 @@ candidates = st.lists(
 @PROPERTY
 @given(candidates)
 def test_policy_always_returns_a_valid_decision(ranked: list[Candidate]) -> None:
-    decision = policy.decide(ranked)
+    thresholds = policy.Thresholds(answer=40.0, margin=5.0, suggest=20.0)
+    decision = policy.decide(ranked, thresholds)
     assert decision.action in ("answer", "suggest", "escalate")
-    assert 0.0 <= decision.score <= 100.0
     assert OUT_OF_SCOPE not in decision.suggestions and decision.topic != OUT_OF_SCOPE
     assert len(decision.suggestions) <= policy.MAX_SUGGESTIONS
     if decision.action == "answer":
-        assert decision.topic is not None and decision.score >= policy.ANSWER_SCORE
+        assert decision.topic is not None and decision.score >= thresholds.answer
     else:
         assert decision.topic is None
     if decision.action != "suggest":

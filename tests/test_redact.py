@@ -83,7 +83,53 @@ EMAILS = [
     ("write to d.paz+parole@proton.me please", "write to [e-mail] please"),
 ]
 
-ALL = A_NUMBERS + RECEIPTS + PASSPORTS + SSNS + PHONES + EMAILS
+BIRTH_DATES = [
+    ("nací el 2 de marzo de 1990", "nací el [date of birth]"),
+    ("naci en Maracaibo el 2 de marzo de 1990, que hago?", "naci en Maracaibo el [date of birth], que hago?"),
+    ("fecha de nacimiento: 02/03/1990", "fecha de nacimiento: [date of birth]"),
+    ("F. nac. 2-3-90", "F. nac. [date of birth]"),
+    ("mi hija nacida el 1ro de Enero de 2015", "mi hija nacida el [date of birth]"),
+    ("mi cumpleaños es el 12 dic 1988", "mi cumpleaños es el [date of birth]"),
+    ("NACÍ EL 2 DE MARZO DEL 90", "NACÍ EL [date of birth]"),
+    ("02/03/1990 es mi fecha de nacimiento", "[date of birth] es mi fecha de nacimiento"),
+    ("m fèt 14 me 2012", "m fèt [date of birth]"),
+    ("mwen fet 14 mas 2012 Okap", "mwen fet [date of birth] Okap"),
+    ("pitit mwen fèt 3 jiyè 2019", "pitit mwen fèt [date of birth]"),
+    ("dat nesans li: 14/05/2012", "dat nesans li: [date of birth]"),
+    ("dat de nesans mwen se 5 oktòb 1985", "dat de nesans mwen se [date of birth]"),
+    ("li fèt le 5 Janvye 2010", "li fèt le [date of birth]"),
+    ("Roseline fèt 3 me 2010", "Roseline fèt [date of birth]"),
+    ("jou fèt mwen se 14 me 1990", "jou fèt mwen se [date of birth]"),
+    ("née le 4 août 1988", "née le [date of birth]"),
+    ("DOB 11/05/1987", "DOB [date of birth]"),
+    ("D.O.B.: March 2, 1990", "D.O.B.: [date of birth]"),
+    ("my son was born on 3/4/2015", "my son was born on [date of birth]"),
+    ("date of birth 1990-03-02", "date of birth [date of birth]"),
+    ("her birthday is 2 March 1990", "her birthday is [date of birth]"),
+    ("birthdate: Dec. 25th, 1999", "birthdate: [date of birth]"),
+    ("3/4/2015 (DOB)", "[date of birth] (DOB)"),
+]
+
+I94S = [
+    ("mi I-94 es 12345678901", "mi I-94 es [admission no.]"),
+    ("numero de admision: 98765432101", "numero de admision: [admission no.]"),
+    ("nimewo I-94 mwen se 123456789A1", "nimewo I-94 mwen se [admission no.]"),
+    ("i94 # 11122233344 pls", "i94 # [admission no.] pls"),
+    ("admission number 123456789B2", "admission number [admission no.]"),
+    ("the number is 987654321C3", "the number is [admission no.]"),
+]
+
+MORE_PASSPORTS = [
+    ("pasaporte cubano K1234567", "pasaporte cubano [passport no.]"),
+    ("el pasaporte venezolano V123456789 vencio", "el pasaporte venezolano [passport no.] vencio"),
+    ("pasapò m se RD7654321", "pasapò m se [passport no.]"),
+    ("mi numero es E1234567", "mi numero es [passport no.]"),
+    ("F12345678 es el de mi esposo", "[passport no.] es el de mi esposo"),
+    ("US passport C12345678", "US passport [passport no.]"),
+    ("# de pasaporte: 123456789", "# de pasaporte: [passport no.]"),
+]
+
+ALL = A_NUMBERS + RECEIPTS + PASSPORTS + SSNS + PHONES + EMAILS + BIRTH_DATES + I94S + MORE_PASSPORTS
 
 
 @pytest.mark.parametrize(("text", "expected"), A_NUMBERS)
@@ -99,6 +145,56 @@ def test_receipt_numbers(text, expected):
 @pytest.mark.parametrize(("text", "expected"), PASSPORTS)
 def test_passport_numbers(text, expected):
     assert redact(text) == Redaction(expected, ("passport",))
+
+
+@pytest.mark.parametrize(("text", "expected"), MORE_PASSPORTS)
+def test_passport_shapes_and_words(text, expected):
+    assert redact(text) == Redaction(expected, ("passport",))
+
+
+@pytest.mark.parametrize(("text", "expected"), BIRTH_DATES)
+def test_dates_of_birth(text, expected):
+    assert redact(text) == Redaction(expected, ("dob",))
+
+
+@pytest.mark.parametrize(("text", "expected"), I94S)
+def test_i94_admission_numbers(text, expected):
+    assert redact(text) == Redaction(expected, ("i94",))
+
+
+def test_only_the_birth_date_is_masked_next_to_other_dates():
+    assert masked("DOB 02/03/1990, cita 2 de marzo de 2026") == "DOB [date of birth], cita 2 de marzo de 2026"
+    assert (
+        masked("naci el 2/3/1990 y llegue el 5 de junio de 2022")
+        == "naci el [date of birth] y llegue el 5 de junio de 2022"
+    )
+    assert masked("naci en Cuba. Mi cita es el 2 de marzo de 2026") == "naci en Cuba. Mi cita es el 2 de marzo de 2026"
+    assert (
+        masked("born 3/4/2015 and my appointment is 5/6/2026") == "born [date of birth] and my appointment is 5/6/2026"
+    )
+
+
+def test_several_birth_dates_in_a_row():
+    assert masked("mi hijo nacio el 3/4/2015 y su hermana el 5/6/2017") == (
+        "mi hijo nacio el [date of birth] y su hermana el [date of birth]"
+    )
+    assert masked("dice 2 de marzo de 1990 (fecha de nacimiento), en el pasaporte 3 de marzo de 1990") == (
+        "dice [date of birth] (fecha de nacimiento), en el pasaporte [date of birth]"
+    )
+    assert (
+        masked("pitit mwen yo fèt 3 avril 2016 e 9 out 2019") == "pitit mwen yo fèt [date of birth] e [date of birth]"
+    )
+
+
+def test_birth_date_next_to_other_identifiers():
+    result = redact("naci el 2-3-90, A123456789, I-94 12345678901, pasaporte K1234567, cel 305 555 0123")
+    assert (
+        result.text
+        == "naci el [date of birth], [A-number], I-94 [admission no.], pasaporte [passport no.], cel [phone]"
+    )
+    assert result.found == ("a_number", "i94", "passport", "dob", "phone")
+    assert masked("born 1990-03-02 3055550123") == "born [date of birth] [phone]"
+    assert masked("123456789A1 3055550123") == "[admission no.] [phone]"
 
 
 @pytest.mark.parametrize(("text", "expected"), SSNS)
@@ -132,6 +228,20 @@ def test_two_numbers_side_by_side_are_both_masked():
     assert masked("el 2025-04-24 10:30 llame al 3055550123") == "el 2025-04-24 10:30 llame al [phone]"
 
 
+def test_numbers_glued_to_masks_mask_the_same_the_second_time():
+    for text in [
+        "ana@example.com2-3-90 3055550123",  # the domain swallows "2-3-90"; the phone is still masked
+        "1990 123456789A1 1990-03-02",
+        "RD1234567RD1234567",
+        "K1234567) 3055550123",
+        "naci el 2 de marzo de 1990March 2, 1990 DOB",
+        "2025) 2025K1234567",
+    ]:
+        once = redact(text).text
+        assert redact(once).text == once, (text, once)
+    assert masked("ana@example.com2-3-90 3055550123") == "[e-mail] [phone]"
+
+
 def test_long_digit_runs_are_masked_as_numbers():
     assert redact("tarjeta 4111111111111111") == Redaction("tarjeta [number]", ("number",))
 
@@ -140,8 +250,10 @@ def test_placeholders_read_in_all_three_languages():
     assert set(PLACEHOLDERS.values()) == {
         "[A-number]",
         "[receipt no.]",
+        "[admission no.]",
         "[passport no.]",
         "[SSN]",
+        "[date of birth]",
         "[phone]",
         "[e-mail]",
         "[number]",
@@ -177,6 +289,23 @@ INNOCENT = [
     "[A-number] [phone] [e-mail]",
     "llame al centro de contacto de USCIS 800-375-5283",
     "rele USCIS nan 1-800-375-5283",
+    # dates without a birth word, birth words without a full date
+    "mi cita es el 2 de marzo de 2026",
+    "the notice from June 12, 2025 says 30 days",
+    "yo te fè 14 me",
+    "fèt la se 24 desanm 2025",
+    "m gen 2 pitit ki fèt isit la nan 2024",
+    "naci en 1990 y llegue en 2022",
+    "born in March 1990",
+    "my birthday is 3/4, my appointment is 5/6/2026",
+    "el solicitante cumple desde el 2 de marzo de 2024",
+    "nou gen fèt 24 desanm 2025",
+    "necesito el acta de nacimiento para el 2 de marzo de 2026",
+    "I need my birth certificate by 3/4/2026",
+    "tengo doble nacionalidad desde el 02/03/2020",
+    "I need help with the letter from 02/03/2026",
+    "I-94, i94, I-131, I-821, el formulario I-94 de mi hijo",
+    "zip 33101, 3 hijos, 500 dolares, 1,000 dola",
 ]
 
 
@@ -312,6 +441,30 @@ def test_redact_is_idempotent_and_leaves_no_long_digit_runs(text):
         assert "$" in once.text[max(0, run.start() - 2) : run.start()], (text, once.text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *["naci el", "DOB", "m fèt", "born", "fecha de nacimiento", "y", "el", "cita", " ", ", ", ". "],
+                *["[date of birth]", "2 de marzo de 1990", "02/03/1990", "2-3-90", "1990-03-02", "March 2, 1990"],
+                *["14 me 2012", "14 mas", "3055550123", "123456789A1", "I-94", "12345678901", "K1234567"],
+                *["A123456789", "2025", "$500"],
+            ]
+        ),
+        max_size=12,
+    ).map(" ".join)
+)
+def test_birth_words_and_dates_mix_idempotently(text):
+    once = redact(text)
+    assert redact(once.text).text == once.text
+    assert "123456789A1" not in once.text
+    for word in ("naci el ", "DOB ", "m fèt "):
+        for date in ("2 de marzo de 1990", "02/03/1990", "1990-03-02", "14 me 2012"):
+            if text.startswith(word + date):
+                assert once.text.startswith(word + "[date of birth]")
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=200))
 def test_any_text_redacts_without_error_and_idempotently(text):
@@ -362,7 +515,7 @@ def test_a_long_message_takes_well_under_a_millisecond():
         "Hola, me llego la carta del 2025-04-24 que mi parole humanitario se termino. Pague $1,000 "
         "por el I-134A y $550 por el permiso de trabajo, somos 532,000 personas en esto. "
     )
-    text = (block * 40)[:3900] + " mi A-number es A-123-456-789 y mi cel +1 (305) 555-0123"
+    text = (block * 40)[:3850] + " naci el 2 de marzo de 1990, mi A-number es A-123-456-789 y mi cel +1 (305) 555-0123"
     assert len(text) > 3900
     redact(text)
     runs = []

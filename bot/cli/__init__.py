@@ -16,8 +16,9 @@ from bot.config import ConfigError, Settings
 from bot.core.langs import LANGS
 
 
-def _engine(knowledge_dir: Path):
-    """Load and validate the knowledge base; print its errors and return None when invalid."""
+def _engine(knowledge_dir: Path, cache_dir: Path | None = None):
+    """Load and validate the knowledge base; print its errors and return None when invalid.
+    ``cache_dir``: trained models kept between runs (``bot.core.model``)."""
     from bot.core import knowledge
     from bot.core.conversation import Engine
 
@@ -27,7 +28,7 @@ def _engine(knowledge_dir: Path):
         for problem in result.errors:
             print(problem, file=sys.stderr)
         return None
-    return Engine(result.kb)
+    return Engine(result.kb, cache_dir)
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
@@ -49,7 +50,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(settings.knowledge_dir)
+    engine = _engine(settings.knowledge_dir, settings.model_cache)
     if engine is None:
         return 1
     if args.jsonl:
@@ -86,10 +87,46 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval_cv(args: argparse.Namespace, settings: Settings) -> int:
+    """``eval --cv``: grouped cross-validation over the knowledge base's own phrasings."""
+    from bot.core import knowledge
+    from bot.core.calibration import cross_validate
+
+    result = knowledge.load(settings.knowledge_dir, near_duplicates=False)
+    if result.kb is None:
+        for problem in result.errors:
+            print(problem, file=sys.stderr)
+        return 1
+    report = cross_validate(result.kb)
+    print(report.table())
+    if report.confusions:
+        print()
+        print("Most confused (true topic -> ranked first):")
+        for (gold, first), count in report.confusions.most_common(args.confusions):
+            print(f"  {count:>4}  {gold} -> {first}")
+    if args.show_misses:
+        print()
+        for held in report.held:
+            first = report.classes[int(held.scores.argmax())]
+            if first != held.gold:
+                print(f"[{held.lang}] want={held.gold} first={first}  {held.text}")
+    failures = report.failures()
+    if failures:
+        print()
+        print("Below target: " + "; ".join(failures))
+    return 1 if (args.strict and failures) else 0
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.evaluation import evaluate, read_jsonl
 
-    engine = _engine(settings.knowledge_dir)
+    if args.cv:
+        return cmd_eval_cv(args, settings)
+    if not args.file:
+        print("eval needs a labelled JSON-lines FILE, or --cv to cross-validate the knowledge base", file=sys.stderr)
+        return 2
+
+    engine = _engine(settings.knowledge_dir, settings.model_cache)
     if engine is None:
         return 1
     try:
@@ -127,7 +164,7 @@ def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
         if entry is None:
             print(f"no entry with the id {entry_id!r}", file=sys.stderr)
             return 2
-        langs = [l for l in LANGS if l != entry.source_lang] if lang == "all" else [lang]
+        langs = [code for code in LANGS if code != entry.source_lang] if lang == "all" else [lang]
         for code in langs:
             if code not in LANGS or not translations.stamp(entry, code):
                 print(
@@ -189,7 +226,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.chat import run_chat
 
-    engine = _engine(settings.knowledge_dir)
+    engine = _engine(settings.knowledge_dir, settings.model_cache)
     if engine is None:
         return 1
     return run_chat(engine, args.lang, sys.stdin, sys.stdout)
@@ -258,8 +295,16 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--strict", action="store_true", help="exit 1 when a translation needs review")
     tr.set_defaults(func=cmd_translations)
 
-    ev = sub.add_parser("eval", parents=[common], help="measure matching on a labelled JSON-lines file")
-    ev.add_argument("file")
+    ev = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="measure matching: --cv on the knowledge base's own phrasings, or a labelled JSON-lines FILE",
+    )
+    ev.add_argument("file", nargs="?")
+    ev.add_argument(
+        "--cv", action="store_true", help="grouped cross-validation over the knowledge base (chooses the thresholds)"
+    )
+    ev.add_argument("--confusions", type=int, default=10, metavar="N", help="with --cv: list the N most confused pairs")
     ev.add_argument("--show-misses", action="store_true", help="list every question not handled as labelled")
     ev.add_argument("--strict", action="store_true", help="exit 1 when a target is not met")
     ev.set_defaults(func=cmd_eval)

@@ -5,14 +5,18 @@ environment.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import cast
 
 from bot.core import policy
 from bot.core.knowledge import KnowledgeBase, bulk_work
 from bot.core.langs import DEFAULT_LANG, LANGS, Lang
-from bot.core.language import LanguageDetector
-from bot.core.matching import Candidate, Matcher
+from bot.core.language import detector_for
+from bot.core.matching import Candidate, is_follow_up
+from bot.core.model import Model, model_for
 
 
 @dataclass(frozen=True)
@@ -24,8 +28,11 @@ class Reply:
     score: float
     suggestions: tuple[str, ...]
     answer: str | None
-    #: "greeting" / "thanks" when the message was only that (then action is "answer" with no topic)
+    #: "greeting" / "thanks" / "goodbye" when the message was only that (then action is "answer"
+    #: with no topic)
     smalltalk: str | None = None
+    #: the message asks to talk to a person (action "escalate"): go straight to the consent screen
+    person: bool = False
     #: the answered entry asks for a person at once (detention, removal ...)
     urgent: bool = False
     #: the language came from the text itself (not from a hint or a default)
@@ -48,28 +55,35 @@ class Reply:
 
 
 class Engine:
-    """A loaded knowledge base with its matcher and language detector."""
+    """A loaded knowledge base with its trained model (ranker and thresholds) and language detector.
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    ``cache_dir``: where trained models are kept between runs (``bot.core.model``); without it
+    they are only kept in memory."""
+
+    def __init__(self, kb: KnowledgeBase, cache_dir: Path | None = None, model: Model | None = None) -> None:
         self.kb = kb
         with bulk_work():
-            self.matcher = Matcher(kb)
-            corpus: dict[str, list[str]] = {lang: [] for lang in LANGS}
-            for entry in kb:
-                for lang, text in entry.texts.items():
-                    corpus[lang].extend((*text.folded_questions, *text.folded_keywords, text.folded_answer))
-            self.detector = LanguageDetector(corpus, folded=True)
+            self.model = model or model_for(kb, cache_dir)
+            self.matcher = self.model.ranker.matcher
+            self.detector = detector_for(kb)
 
     def detect(self, text: str, hints: Sequence[str | None] = ()) -> tuple[Lang, bool]:
         found = self.detector.detect(text, hints)
         return (found.lang or DEFAULT_LANG), found.confident
 
-    def respond(self, text: str, lang: str | None = None, hints: Sequence[str | None] = ()) -> Reply:
+    def respond(
+        self, text: str, lang: str | None = None, hints: Sequence[str | None] = (), context: str | None = None
+    ) -> Reply:
         """Answer ``text``. ``lang`` forces the language; otherwise it is detected, with
-        ``hints`` (the stored choice, then Telegram's language_code) breaking ties."""
+        ``hints`` (the stored choice, then Telegram's language_code) breaking ties.
+
+        ``context``: the topic this chat was answered a few minutes ago. A short follow-up ("y
+        cuanto cuesta eso?") leans towards it by one answer margin: answered when that makes it
+        clearly first, otherwise the usual suggestions."""
         text = text or ""
+        reply_lang: Lang
         if lang in LANGS:
-            reply_lang, confident = lang, True
+            reply_lang, confident = cast(Lang, lang), True
         else:
             reply_lang, confident = self.detect(text, hints)
         analysis = self.matcher.analyze(text, reply_lang)
@@ -77,24 +91,33 @@ class Engine:
             return Reply(
                 text, reply_lang, "answer", None, 100.0, (), None, analysis.smalltalk, lang_confident=confident
             )
-        candidates = self.matcher.rank_terms(analysis.terms, self.matcher.fuzzy_text(text, reply_lang), reply_lang)
-        decision = policy.decide(candidates)
+        if analysis.person:
+            return Reply(text, reply_lang, "escalate", None, 0.0, (), None, person=True, lang_confident=confident)
+        candidates = self.model.ranker.rank(text, reply_lang)
+        if context and context in self.kb and is_follow_up(text, reply_lang):
+            bonus = self.model.thresholds.margin
+            candidates = sorted(
+                (replace(c, score=round(c.score + bonus, 4)) if c.entry_id == context else c for c in candidates),
+                key=lambda c: -c.score,
+            )
+        decision = policy.decide(candidates, self.model.thresholds)
         hit = self.kb.scam_patterns.check(text, reply_lang) if self.kb.scam_patterns else None
-        if hit is not None and hit.entry and (entry := self.kb.get(hit.entry)) is not None:
-            if not (decision.action == "answer" and decision.score >= policy.SURE_SCORE):
-                # A scam pattern wins over an uncertain match: the scam warning is the answer.
-                return Reply(
-                    text,
-                    reply_lang,
-                    "answer",
-                    entry.id,
-                    100.0,
-                    (),
-                    entry.text(reply_lang).answer,
-                    urgent=entry.urgent,
-                    lang_confident=confident,
-                    scam=hit.rule,
-                )
+        scam_entry = self.kb.get(hit.entry) if hit is not None and hit.entry else None
+        if hit is not None and scam_entry is not None and decision.action != "answer":
+            # A scam pattern wins over an uncertain match: the scam warning is the answer
+            # (over a confident answer, the warning is shown above it).
+            return Reply(
+                text,
+                reply_lang,
+                "answer",
+                scam_entry.id,
+                decision.score,
+                (),
+                scam_entry.text(reply_lang).answer,
+                urgent=scam_entry.urgent,
+                lang_confident=confident,
+                scam=hit.rule,
+            )
         answer = None
         urgent = False
         if decision.action == "answer" and decision.topic:
@@ -114,3 +137,32 @@ class Engine:
             lang_confident=confident,
             candidates=tuple(candidates),
         )
+
+
+class TopicMemory:
+    """The topic each chat was last answered with, for a few minutes, in memory only: a short
+    follow-up ("y cuanto cuesta eso?") is matched with it as context (``Engine.respond``).
+    Bounded to ``max_users`` (least recent forgotten); nothing is written to disk."""
+
+    def __init__(self, keep_for: float = 600.0, max_users: int = 5000) -> None:
+        self.keep_for = keep_for
+        self.max_users = max_users
+        self._by_user: OrderedDict[int, tuple[float, str]] = OrderedDict()
+
+    def remember(self, user_id: int, topic: str, now: float) -> None:
+        self._by_user.pop(user_id, None)
+        self._by_user[user_id] = (now, topic)
+        while len(self._by_user) > self.max_users:
+            self._by_user.popitem(last=False)
+
+    def recall(self, user_id: int, now: float) -> str | None:
+        found = self._by_user.get(user_id)
+        if found is None or now - found[0] > self.keep_for:
+            return None
+        return found[1]
+
+    def forget(self, user_id: int) -> None:
+        self._by_user.pop(user_id, None)
+
+    def __len__(self) -> int:
+        return len(self._by_user)

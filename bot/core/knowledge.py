@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
+from typing import TypeGuard
 
 from bot.core import domain, scamradar, validate
 from bot.core.langs import LANGS
@@ -200,7 +201,7 @@ class KnowledgeBase:
     #: language -> off-topic example questions the bot must not answer with an entry
     out_of_scope: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: scam radar patterns from scam-patterns.yaml (``bot.core.scamradar.ScamPatterns``), or None
-    scam_patterns: object = None
+    scam_patterns: scamradar.ScamPatterns | None = None
     #: language -> labelled example messages for the scam classifier (``scam-examples/``)
     scam_examples: Mapping[str, tuple[ScamExample, ...]] = field(default_factory=dict)
 
@@ -507,13 +508,13 @@ def _add_phrasings(
         if not more:
             merged.append(entry)
             continue
-        texts = dict(entry.texts)
-        for lang, (questions, lines, labels) in more.items():
-            text = texts.get(lang)
+        texts: dict[str, LangText] = dict(entry.texts)
+        for code, (questions, lines, labels) in more.items():
+            text = texts.get(code)
             if text is None:
                 continue
             own = len(text.questions)
-            texts[lang] = replace(
+            texts[code] = replace(
                 text,
                 questions=text.questions + tuple(questions),
                 question_lines=text.question_lines + tuple(lines),
@@ -613,7 +614,7 @@ def _parse_out_of_scope(data: object, label: str, problems: list[Problem]) -> di
     return out
 
 
-def _str(value: object) -> bool:
+def _str(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 
@@ -714,7 +715,7 @@ def _parse_entry(data: object, label: str, path: Path, root: Path, problems: lis
                         "warning",
                     )
                 if ok:
-                    sources.append(Source(str(title).strip(), url.strip(), titles))
+                    sources.append(Source(str(title).strip(), str(url).strip(), titles))
 
     related = data.get("related", LineList())
     if not isinstance(related, list) or not _all_texts(related):
@@ -742,11 +743,11 @@ def _parse_entry(data: object, label: str, path: Path, root: Path, problems: lis
             ok = False
         else:
             texts[lang] = parsed
-    if not ok:
+    if not ok or not isinstance(reviewed, dt.date):
         return None
     return Entry(
-        id=entry_id,
-        category=category,
+        id=str(entry_id),
+        category=str(category),
         reviewed=reviewed,
         sources=tuple(sources),
         texts=texts,
@@ -799,7 +800,10 @@ def _parse_variants(items: LineList, lang: str, add) -> list[Variant] | None:
         if ok:
             out.append(
                 Variant(
-                    text.strip(), dates["effective_from"], dates["effective_until"], item.value_lines.get("text", line)
+                    str(text).strip(),
+                    dates["effective_from"],
+                    dates["effective_until"],
+                    item.value_lines.get("text", line),
                 )
             )
     if not items:

@@ -16,7 +16,7 @@ def coerce_lang(code: str | None) -> Lang | None:
         return None
     base = code.replace("_", "-").split("-")[0].lower()
     if base in LANGS:
-        return base  # type: ignore[return-value]
+        return base
     if base == "fr":  # Haitians often run their phone in French
         return "ht"
     return None

@@ -13,10 +13,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import cast
 
+from bot.core.knowledge import KnowledgeBase
 from bot.core.langs import LANGS, Lang
 from bot.core.lexicon import ABBREVIATIONS, MARKERS, STOPWORDS
-from bot.core.normalize import fold, fold_text
+from bot.core.normalize import fold, fold_text, fold_texts
 
 #: A marker or stopword counts as if seen this many times in the language's texts.
 MARKER_WEIGHT = 8
@@ -59,7 +61,7 @@ class LanguageDetector:
     def scores(self, text: str) -> dict[str, float]:
         """Log-probability of ``text`` in each language (only words some language knows count)."""
         words = [w for w in fold(text).split() if w in self._known]
-        result = {}
+        result: dict[str, float] = {}
         for lang in LANGS:
             counts, denom = self._counts[lang], self._denominator[lang]
             score = sum(math.log((counts.get(w, 0) + _SMOOTHING) / denom) for w in words)
@@ -69,7 +71,7 @@ class LanguageDetector:
 
     def detect(self, text: str, hints: Sequence[str | None] = ()) -> Detection:
         """Language of ``text``; ``hints`` (stored choice first, then language_code) break ties."""
-        hint_langs = [h for h in hints if h in LANGS]
+        hint_langs = [cast(Lang, h) for h in hints if h in LANGS]
         scores = self.scores(text)
         has_evidence = any(w in self._known for w in fold(text).split()) or any(
             cue in text[:2000] for cues in _CHAR_CUES.values() for cue in cues
@@ -82,5 +84,18 @@ class LanguageDetector:
             return Detection(best, True)
         for hint in hint_langs:
             if scores[best] - scores[hint] < CLEAR_MARGIN:
-                return Detection(hint, False)  # type: ignore[arg-type]
+                return Detection(hint, False)
         return Detection(best, False)
+
+
+def detector_for(kb: KnowledgeBase) -> LanguageDetector:
+    """The detector of a knowledge base: every question, keyword and answer, per language
+    (including the off-topic examples, which are written the way people ask)."""
+    corpus: dict[str, list[str]] = {lang: [] for lang in LANGS}
+    for entry in kb:
+        for lang, text in entry.texts.items():
+            corpus[lang].extend((*text.folded_questions, *text.folded_keywords, text.folded_answer))
+    for lang, questions in kb.out_of_scope.items():
+        if lang in corpus:
+            corpus[lang].extend(fold_texts(questions))
+    return LanguageDetector(corpus, folded=True)

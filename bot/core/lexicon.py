@@ -223,6 +223,46 @@ THANKS: dict[str, frozenset[str]] = {
     "en": _words("thanks thank you so much thx ty appreciate it great ok okay cool got it perfect awesome bless"),
 }
 
+#: Goodbyes and blessings: a message of only these (with thanks, greetings and the words below)
+#: gets a polite goodbye, never a topic and never a volunteer offer.
+GOODBYES: dict[str, frozenset[str]] = {
+    "es": _words(
+        "adios chao chau bye nos vemos hasta luego pronto manana cuidate cuidese dios te lo le los bendiga bendice "
+        "bendito amen bendecido bendecida feliz dia noche"
+    ),
+    "ht": _words("orevwa babay bye n a pale nou a pale pita bondye beni ou w bon jounen nwit swa amen pwoteje"),
+    "en": _words("bye goodbye see you later take care god bless blessed blessings amen good night have a nice day"),
+}
+#: Friendly ways of addressing someone: they never make a message a question on their own.
+ADDRESS: dict[str, frozenset[str]] = {
+    "es": _words(
+        "hermano hermana hermanito mano pana amigo amiga bro broder mi amor mija mijo senor senora jefe asere chamo"
+    ),
+    "ht": _words("frè fre sè se zanmi cheri mesye madanm boss bro chèf"),
+    "en": _words("bro brother sis sister man dude friend buddy mate boss sir maam honey"),
+}
+#: A request to talk to a person, in any wording: one of the verbs, then (within a few words)
+#: one of the people. The bot then goes straight to the consent screen for a volunteer.
+HUMAN_VERBS: dict[str, frozenset[str]] = {
+    "es": _words(
+        "hablar habla hablo comunicarme comunicar conectar conectarme contactar chatear escribirle pasame paseme comuniqueme"
+    ),
+    "ht": _words("pale kontakte ekri jwenn konekte"),
+    "en": _words("talk speak chat connect contact reach"),
+}
+HUMAN_PEOPLE: dict[str, frozenset[str]] = {
+    "es": _words("persona humano humana alguien voluntario voluntaria voluntarios agente gente real operador"),
+    "ht": _words("moun volontè volonte vre reyèl reyel ajan"),
+    "en": _words("person human someone somebody volunteer volunteers agent real people operator"),
+}
+#: A short message with one of these words (or starting with "y", "e", "and") usually refers to
+#: the topic of the previous answer: "y cuanto cuesta eso?", "e konbyen sa koute?".
+FOLLOW_UPS: dict[str, frozenset[str]] = {
+    "es": _words("eso esto esa ese lo la y entonces tambien cuanto cuanta tarda demora dura cuesta donde"),
+    "ht": _words("sa li l e epi konbyen dire koute kote tou"),
+    "en": _words("that it this and so also how long much cost does take where"),
+}
+
 #: Words typical of one language, used (with the knowledge base's own vocabulary) to tell the
 #: languages apart in short informal messages. Stopwords count too.
 MARKERS: dict[str, frozenset[str]] = {

@@ -34,14 +34,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import chain
+from itertools import chain, pairwise
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import OUT_OF_SCOPE, KnowledgeBase
 from bot.core.langs import LANGS
-from bot.core.lexicon import GREETINGS, STOPWORDS, THANKS
+from bot.core.lexicon import ADDRESS, FOLLOW_UPS, GOODBYES, GREETINGS, HUMAN_PEOPLE, HUMAN_VERBS, STOPWORDS, THANKS
 from bot.core.normalize import expand, fold, fold_texts
 
 #: Words are cut to this many characters after synonyms are applied (a light stemmer).
@@ -69,7 +69,7 @@ OTHER_LANG_FACTOR = 0.9
 RERANK = 6
 #: Minimum rapidfuzz ``ratio`` for correcting a typo, by word length.
 _TYPO_CUTOFF = ((8, 80.0), (6, 83.0), (5, 85.0))
-_LANG_CODES = {lang: code for code, lang in enumerate(LANGS)}
+_LANG_CODES: dict[str, int] = {lang: code for code, lang in enumerate(LANGS)}
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,9 @@ class Analysis:
     """What the matcher understood of a question (useful for debugging and reports)."""
 
     terms: tuple[str, ...]
-    smalltalk: str | None  # "greeting" | "thanks" | None
+    smalltalk: str | None  # "greeting" | "thanks" | "goodbye" | None
+    #: the message asks to talk to a person ("quiero hablar con alguien", "m vle pale ak yon moun")
+    person: bool = False
 
 
 def _typo_cutoff(word: str) -> float | None:
@@ -144,7 +146,7 @@ class Matcher:
         self._sorted_choices: list[list[str]] = []
         self._choice_langs: list[np.ndarray] = []
         answer_terms: list[set[str]] = []
-        for index, (_, texts) in enumerate(entries):
+        for _, texts in entries:
             counts: Counter[str] = Counter()
             in_answers: set[str] = set()
             mine: list[str] = []
@@ -172,15 +174,18 @@ class Matcher:
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._unknown = UNKNOWN_WEIGHT * max(self._idf.values(), default=1.0)
         # Answer words help coverage a little, but do not change how informative a word is.
+        weighted: list[dict[str, float]] = []
         for counts, in_answers in zip(doc_terms, answer_terms):
+            frequencies = {term: float(tf) for term, tf in counts.items()}
             for term in in_answers:
                 if term in self._idf:
-                    counts[term] += ANSWER_WEIGHT
+                    frequencies[term] = frequencies.get(term, 0.0) + ANSWER_WEIGHT
+            weighted.append(frequencies)
 
         # Postings: term -> (entry indices, saturated frequency) and (question indices).
         entry_post: dict[str, tuple[list[int], list[float]]] = {}
-        for index, counts in enumerate(doc_terms):
-            for term, tf in counts.items():
+        for index, frequencies in enumerate(weighted):
+            for term, tf in frequencies.items():
                 ids, sats = entry_post.setdefault(term, ([], []))
                 ids.append(index)
                 sats.append(tf / (tf + SATURATION))
@@ -264,6 +269,11 @@ class Matcher:
             i += 1
         return out
 
+    def terms(self, text: str, lang: str) -> list[str]:
+        """The question as the matcher reads it: concepts and stemmed content words (also the
+        classifier's word features, ``bot.core.classifier``)."""
+        return self._terms(text, lang)
+
     def fuzzy_text(self, text: str, lang: str) -> str:
         """What the rapidfuzz re-score compares: folded words without the language's stopwords
         (so that shared frames such as "kijan pou m" or "how do i" do not make questions alike)."""
@@ -271,16 +281,21 @@ class Matcher:
         return " ".join(w for w in expand(fold(text).split(), lang) if w not in stop)
 
     def analyze(self, text: str, lang: str) -> Analysis:
+        """Conversation intents before any topic: greetings, thanks, goodbyes and blessings (in
+        any of the three languages: people mix them), and a request to talk to a person."""
         terms = tuple(self._terms(text, lang))
-        words = set(expand(fold(text).split(), lang))
+        sequence = expand(fold(text).split(), lang)
+        words = set(sequence)
         smalltalk = None
-        if words:
-            content = words - STOPWORDS.get(lang, frozenset())
-            polite = GREETINGS.get(lang, frozenset()) | THANKS.get(lang, frozenset())
-            if content <= polite:
-                thanks = THANKS.get(lang, frozenset())
-                smalltalk = "thanks" if content & thanks - GREETINGS.get(lang, frozenset()) else "greeting"
-        return Analysis(terms, smalltalk)
+        content = words - _EVERY["stop"] - _EVERY["address"]
+        if content and content <= _EVERY["greet"] | _EVERY["thanks"] | _EVERY["bye"]:
+            if content & _EVERY["bye"] - _EVERY["greet"] - _EVERY["thanks"]:
+                smalltalk = "goodbye"  # "adios", "orevwa", "bye" (blessings alone count as thanks)
+            elif content & _EVERY["thanks"] - _EVERY["greet"]:
+                smalltalk = "thanks"
+            else:
+                smalltalk = "greeting"
+        return Analysis(terms, smalltalk, _asks_for_person(sequence, content))
 
     # -- ranking ----------------------------------------------------------------------------
 
@@ -340,7 +355,53 @@ class Matcher:
         token_set = process.cdist([folded], choices, scorer=fuzz.token_set_ratio, workers=1)[0]
         token_sort = process.cdist([" ".join(sorted(folded.split()))], sorted_choices, scorer=fuzz.ratio, workers=1)[0]
         scores = (W_TOKEN_SET * token_set + W_TOKEN_SORT * token_sort) / (W_TOKEN_SET + W_TOKEN_SORT) * factors
-        return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in zip(bounds, bounds[1:])]
+        return [float(scores[a:b].max()) / 100.0 if b > a else 0.0 for a, b in pairwise(bounds)]
+
+
+def _every(table: dict[str, frozenset[str]]) -> frozenset[str]:
+    return frozenset().union(*table.values())
+
+
+_EVERY = {
+    "stop": _every(STOPWORDS),
+    "address": _every(ADDRESS),
+    "greet": _every(GREETINGS),
+    "thanks": _every(THANKS),
+    "bye": _every(GOODBYES),
+    "verbs": _every(HUMAN_VERBS),
+    "people": _every(HUMAN_PEOPLE),
+    "follow": _every(FOLLOW_UPS),
+}
+#: Words that name a person on their own ("un humano", "volunteer pls").
+_STRONG_PEOPLE = frozenset(
+    {"humano", "humana", "human", "agente", "agent", "voluntario", "volunteer", "volonte", "operador", "operator"}
+)
+#: How many words may stand between "talk" and "person" ("hablar con un voluntario de verdad").
+_PERSON_WINDOW = 5
+
+
+#: A follow-up is short: at most this many words.
+FOLLOW_UP_WORDS = 8
+_STARTERS = frozenset({"y", "e", "epi", "and", "but", "pero", "so", "entonces", "alors"})
+
+
+def is_follow_up(text: str, lang: str) -> bool:
+    """A short message that leans on the previous answer: "y cuanto cuesta eso?", "e konbyen sa
+    koute?", "how long does it take?"."""
+    words = expand(fold(text).split(), lang)
+    if not words or len(words) > FOLLOW_UP_WORDS:
+        return False
+    return words[0] in _STARTERS or any(w in _EVERY["follow"] for w in words)
+
+
+def _asks_for_person(words: Sequence[str], content: set[str]) -> bool:
+    """ "talk / speak / pale ..." followed closely by "person / someone / moun ...", or a short
+    message that names a human on its own ("un humano por favor", "volunteer pls")."""
+    verbs, people = _EVERY["verbs"], _EVERY["people"]
+    for i, word in enumerate(words):
+        if word in verbs and any(w in people for w in words[i + 1 : i + 1 + _PERSON_WINDOW]):
+            return True
+    return 0 < len(content - _EVERY["greet"] - _EVERY["thanks"]) <= 3 and bool(content & _STRONG_PEOPLE)
 
 
 @cache

@@ -1,8 +1,13 @@
-"""From ranked candidates to a decision: answer, suggest or escalate.
+"""From the ranking to a decision: answer, suggest or escalate.
 
-All thresholds live here. They were tuned on the development set (``python -m bot eval``) so
-that a wrong answer given with confidence stays rare: when the best entry is not clearly ahead
-of the others the bot suggests, and when nothing is good enough it hands over to a person.
+The rule is fixed; its three numbers are not hand-set: ``bot.core.calibration`` chooses them by
+grouped cross-validation over the knowledge base every time it changes (see its docstring), and
+``bot.core.model`` keeps them with the trained model.
+
+- **answer** when the best class is an entry (never ``out-of-scope``), its score is at least
+  ``answer`` and it leads the second class by at least ``margin``;
+- else **suggest** the (up to three) entries scoring at least ``suggest``;
+- else **escalate**: the question goes to a person.
 """
 
 from __future__ import annotations
@@ -15,20 +20,25 @@ from bot.core.knowledge import OUT_OF_SCOPE
 from bot.core.matching import Candidate
 
 Action = Literal["answer", "suggest", "escalate"]
-
-#: Answer only at or above this score ...
-ANSWER_SCORE = 58.0
-#: ... and only when the best entry leads the runner-up by at least this many points.
-ANSWER_MARGIN = 4.0
-#: A match this strong keeps its own answer even when the scam radar also fires (the bot then
-#: shows the scam warning above that answer); below it, the scam warning is the answer.
-SURE_SCORE = 75.0
-#: Below this score nothing is suggested: the question goes to a person.
-SUGGEST_SCORE = 30.0
-#: Suggestions are the best two entries above SUGGEST_SCORE, plus a third within this many
-#: points of the best one.
-SUGGEST_WINDOW = 15.0
+#: Suggestions: at most this many, the best ones at or above the suggestion threshold.
 MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Answer when the best class is an entry, its score >= ``answer`` and it leads the second
+    by >= ``margin``; otherwise suggest the entries scoring >= ``suggest``; else escalate."""
+
+    answer: float
+    margin: float
+    suggest: float
+    #: "cross-validation" or "default" (knowledge base too small to cross-validate)
+    source: str = "cross-validation"
+
+
+#: For knowledge bases too small to cross-validate (tests, a first draft): answer a clear match
+#: (score about +0.3 and 0.5 ahead of the runner-up), suggest what the model does not rule out.
+DEFAULT = Thresholds(answer=0.3, margin=0.5, suggest=-0.5, source="default")
 
 
 @dataclass(frozen=True)
@@ -39,23 +49,16 @@ class Decision:
     suggestions: tuple[str, ...] = field(default_factory=tuple)
 
 
-def decide(candidates: Sequence[Candidate]) -> Decision:
-    """Decide what to do with candidates sorted best first.
-
-    The pseudo-entry ``out-of-scope`` (examples of everyday off-topic questions) is never
-    answered or suggested: when it ranks first the question goes to a person."""
-    if candidates and candidates[0].entry_id == OUT_OF_SCOPE:
-        return Decision("escalate", None, candidates[0].score)
-    if not candidates or candidates[0].score < SUGGEST_SCORE:
-        best = candidates[0].score if candidates else 0.0
-        return Decision("escalate", None, best)
+def decide(candidates: Sequence[Candidate], thresholds: Thresholds) -> Decision:
+    """Decide what to do with candidates sorted best first (``bot.core.ranking``). Cross-
+    validation (``bot.core.calibration``) applies this same function to choose the thresholds."""
+    if not candidates:
+        return Decision("escalate")
     best = candidates[0]
-    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if best.score >= ANSWER_SCORE and best.score - runner_up >= ANSWER_MARGIN:
+    second = candidates[1].score if len(candidates) > 1 else -10.0
+    if best.entry_id != OUT_OF_SCOPE and best.score >= thresholds.answer and best.score - second >= thresholds.margin:
         return Decision("answer", best.entry_id, best.score)
-    close = [
-        c.entry_id
-        for rank, c in enumerate(c for c in candidates if c.entry_id != OUT_OF_SCOPE)
-        if c.score >= SUGGEST_SCORE and (rank < 2 or best.score - c.score <= SUGGEST_WINDOW)
-    ]
-    return Decision("suggest", None, best.score, tuple(close[:MAX_SUGGESTIONS]))
+    close = tuple(c.entry_id for c in candidates if c.entry_id != OUT_OF_SCOPE and c.score >= thresholds.suggest)
+    if close:
+        return Decision("suggest", None, best.score, close[:MAX_SUGGESTIONS])
+    return Decision("escalate", None, best.score)

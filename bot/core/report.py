@@ -72,13 +72,13 @@ def group_questions(rows: Iterable[tuple[str, str, str | None]], similar: float 
                 continue
             members = [j for j in sorted(unassigned) if matrix[leader, j] >= similar or j == leader]
             unassigned.difference_update(members)
-            closest = Counter(items[j][1] for j in members if items[j][1]).most_common(1)
+            nearest = Counter(items[j][1] for j in members if items[j][1]).most_common(1)
             groups.append(
                 Group(
                     lang,
                     len(members),
                     items[leader][0],
-                    closest[0][0] if closest else None,
+                    nearest[0][0] if nearest else None,
                     [items[j][0] for j in members[:5]],
                 )
             )

@@ -474,5 +474,5 @@ def _parse_rules(data: LineDict, signals: Mapping[str, object], add) -> list[Rul
             add(item.key_lines["entry"], f"entry: of {who} must be the id of a knowledge entry, like scam-reopening")
             ok = False
         if ok and all(s in signals for s in wanted):
-            out.append(Rule(name, tuple(dict.fromkeys(wanted)), entry, at))
+            out.append(Rule(str(name), tuple(dict.fromkeys(wanted)), entry, at))
     return out

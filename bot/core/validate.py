@@ -9,9 +9,10 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain
+from functools import partial
+from itertools import accumulate, chain, pairwise
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -184,7 +185,7 @@ def _check_variants(entry: Entry, lang: str, today: dt.date) -> list[Problem]:
                 f'the last "{lang}" answer variant ends on {last.effective_until}: the bot would have no answer after that day; add a variant from {last.effective_until} or remove effective_until',
             )
         )
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in pairwise(ordered):
         if before.effective_until is None or after.effective_from is None:
             out.append(
                 Problem(
@@ -263,10 +264,7 @@ def _check_questions(entries: Sequence[Entry], near_duplicates: bool = True) -> 
             keys = list(chain.from_iterable(text.sorted_questions for _, text in texts))
             starts = list(accumulate((len(text.folded_questions) for _, text in texts), initial=0))
 
-            def where(i: int) -> tuple[Entry, int]:
-                k = bisect.bisect_right(starts, i) - 1
-                entry, text = texts[k]
-                return entry, text.question_file(i - starts[k], entry.file), text.question_lines[i - starts[k]]
+            where: Callable[[int], tuple[Entry, str, int]] = partial(_place, starts, texts)
         else:
             folded, keys, places = _exact_duplicates(texts, out)
             where = places.__getitem__
@@ -291,6 +289,13 @@ def _check_questions(entries: Sequence[Entry], near_duplicates: bool = True) -> 
                 )
             )
     return out
+
+
+def _place(starts: list[int], texts: Sequence[tuple[Entry, LangText]], i: int) -> tuple[Entry, str, int]:
+    """Entry, file and line of question ``i`` of the concatenated questions of ``texts``."""
+    k = bisect.bisect_right(starts, i) - 1
+    entry, text = texts[k]
+    return entry, text.question_file(i - starts[k], entry.file), text.question_lines[i - starts[k]]
 
 
 def _exact_duplicates(

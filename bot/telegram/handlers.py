@@ -176,7 +176,10 @@ async def question(update: Update, context: Context) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None or message.text is None:
         return
-    screen = await svc.ask(user.id, user.language_code, message.text)
+    reply, screen = await svc.ask(user.id, user.language_code, message.text)
+    if reply.person:  # "I want to talk to a real person", in any wording: the consent screen
+        await person_talk.ask_for_person(update, context)
+        return
     await _send(update, screen, reply_to=message.message_id)
 
 
@@ -215,7 +218,7 @@ async def show_entry(update: Update, context: Context) -> None:
     """Show the answer behind a topic button (quoting the question it came from, if any)."""
     svc, lang, entry_id = await _button(update, context)
     await _query(update).answer()
-    screen = await svc.entry(entry_id, lang)
+    screen = await svc.entry(entry_id, lang, _query(update).from_user.id)
     await _send(update, screen or svc.renderer.expired(lang), reply_to=_question_id(update))
 
 

@@ -165,6 +165,7 @@ async def close_ticket_before_forget(context: Any, user_id: int) -> bool:
     from bot.ui.i18n import _
 
     svc = services(context)
+    svc.topics.forget(user_id)
     desk = getattr(svc, "desk", None)  # the volunteer relay's in-memory state, when present
     if desk is not None:
         for memory in (getattr(desk, "recent", None), getattr(desk, "pending", None)):

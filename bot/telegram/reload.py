@@ -1,8 +1,8 @@
 """Safe knowledge-base reload: ``/reload`` (admins only) and ``SIGHUP``.
 
 ``reload_knowledge(services)`` reads ``knowledge/`` again with the same loader as start-up
-(in a worker thread: building the matcher takes a moment and the bot keeps answering
-meanwhile). Only a knowledge base with no error replaces the one in service, Engine and
+(in a worker thread, the model trained in a worker process and cached by knowledge-base
+version: the bot keeps answering meanwhile with the knowledge base it has). Only a knowledge base with no error replaces the one in service, Engine and
 Renderer together; otherwise the old one stays and the result carries the ``file:line``
 errors. ``report`` cuts them to fit one Telegram message.
 
@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.core import domain, knowledge
+from bot.core.calibration import can_cross_validate
 from bot.core.conversation import Engine
 from bot.core.langs import DEFAULT_LANG
+from bot.core.model import prepare_apart
 from bot.ui.i18n import _
 from bot.ui.render import MESSAGE_LIMIT, Renderer
 
@@ -41,14 +43,20 @@ class ReloadResult:
     warnings: int = 0
 
 
-def _load(directory: Path) -> tuple[knowledge.LoadResult, Engine | None]:
+def _load(directory: Path, cache_dir: Path) -> tuple[knowledge.LoadResult, Engine | None]:
+    """Read the knowledge base and its model: the model is trained in a worker process (it
+    takes tens of seconds of CPU) and cached, then loaded here in a moment."""
     result = knowledge.load(directory, near_duplicates=False)  # near-duplicate warnings: see check
-    return result, (Engine(result.kb) if result.kb is not None else None)
+    if result.kb is None:
+        return result, None
+    if can_cross_validate(result.kb):  # a small knowledge base trains in a moment, here
+        prepare_apart(directory, cache_dir)
+    return result, Engine(result.kb, cache_dir)
 
 
 async def reload_knowledge(services: Any) -> ReloadResult:
     """Load ``services.settings.knowledge_dir``; swap it in only if it has no error."""
-    result, engine = await asyncio.to_thread(_load, services.settings.knowledge_dir)
+    result, engine = await asyncio.to_thread(_load, services.settings.knowledge_dir, services.settings.model_cache)
     if result.kb is None or engine is None:
         errors = tuple(str(p) for p in result.errors)
         old = services.engine.kb

@@ -9,6 +9,7 @@ lines: parse the update, call a method here, hand the screen to the sender.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -16,7 +17,7 @@ from telegram.ext import Application, CallbackContext
 
 from bot.config import Settings
 from bot.core import escalation, knowledge
-from bot.core.conversation import Engine, Reply
+from bot.core.conversation import Engine, Reply, TopicMemory
 from bot.core.domain import Ticket
 from bot.core.escalation import Desk
 from bot.core.langs import DEFAULT_LANG, LANGS, Lang, coerce_lang
@@ -49,6 +50,8 @@ class Services:
     desk: Desk = field(default_factory=Desk, repr=False)
     #: Per-user message limit (FLOOD_LIMIT a minute), checked by the group -2 pre-filter.
     flood: FloodGuard = field(init=False, repr=False)
+    #: the topic each chat was last answered with, for follow-ups (memory only, minutes)
+    topics: TopicMemory = field(default_factory=TopicMemory, repr=False)
 
     def __post_init__(self) -> None:
         self.flood = FloodGuard(self.settings.flood_limit)
@@ -60,7 +63,7 @@ class Services:
         if result.kb is None:
             raise KnowledgeBaseError(settings.knowledge_dir, [str(p) for p in result.errors])
         load_all()  # a missing translation catalog stops start-up, not a conversation
-        engine = Engine(result.kb)
+        engine = Engine(result.kb, settings.model_cache)
         return cls(
             settings,
             engine,
@@ -89,16 +92,21 @@ class Services:
 
     # -- questions --------------------------------------------------------------------------
 
-    async def ask(self, user_id: int, language_code: str | None, text: str) -> Screen:
-        """Answer a free-text question and record it in the daily counts."""
+    async def ask(self, user_id: int, language_code: str | None, text: str) -> tuple[Reply, Screen]:
+        """Answer a free-text question and record it in the daily counts. A reply with
+        ``person`` set asks for a volunteer: the caller shows the consent screen instead."""
         prefs = await self.storage.seen(user_id)
-        reply = self.engine.respond(text, hints=(prefs.lang, coerce_lang(language_code)))
+        now = time.monotonic()
+        context = self.topics.recall(user_id, now)
+        reply = self.engine.respond(text, hints=(prefs.lang, coerce_lang(language_code)), context=context)
         if prefs.chosen and prefs.lang in LANGS and reply.lang != prefs.lang and not reply.lang_confident:
-            reply = self.engine.respond(text, prefs.lang)  # unclear text: keep the chosen language
+            reply = self.engine.respond(text, prefs.lang, context=context)  # unclear text: keep the chosen language
         if not prefs.chosen and reply.lang != prefs.lang and (reply.lang_confident or prefs.lang is None):
             await self.storage.set_language(user_id, reply.lang, chosen=False)
+        if reply.action == "answer" and reply.topic:
+            self.topics.remember(user_id, reply.topic, now)
         await self._record(reply)
-        return self.renderer.reply(reply, volunteers=self.volunteers)
+        return reply, self.renderer.reply(reply, volunteers=self.volunteers)
 
     async def _record(self, reply: Reply) -> None:
         if reply.smalltalk:
@@ -108,12 +116,15 @@ class Services:
             closest = reply.candidates[0].entry_id if reply.candidates else None
             await self.storage.add_unanswered(reply.lang, reply.text, closest, "escalate")
 
-    async def entry(self, entry_id: str, lang: str) -> Screen | None:
-        """The answer screen of a topic button (None when the entry no longer exists)."""
+    async def entry(self, entry_id: str, lang: str, user_id: int | None = None) -> Screen | None:
+        """The answer screen of a topic button (None when the entry no longer exists); the
+        topic becomes the context of ``user_id``'s follow-up questions."""
         found = self.engine.kb.get(entry_id)
         if found is None:
             return None
         await self.storage.count(lang, entry_id)
+        if user_id is not None:
+            self.topics.remember(user_id, entry_id, time.monotonic())
         return self.renderer.answer(found, lang)
 
     async def feedback(self, entry_id: str, lang: str, helpful: bool, question: str | None) -> None:

@@ -266,9 +266,12 @@ class Renderer:
         return Screen(esc(text), text, rows)
 
     def smalltalk(self, kind: str, lang: str) -> Screen:
-        """The polite reply to thanks ("thanks") or a greeting, with the topics."""
+        """The polite reply to thanks, a goodbye or a greeting, with the topics (never a volunteer
+        offer)."""
         if kind == "thanks":
             message = _(lang, "You're welcome! Ask me anything else about parole, scams or your options.")
+        elif kind == "goodbye":
+            message = _(lang, "Take care! Write to me whenever you have a question.")
         else:
             message = _(lang, "Hello! Write your question in your own words, or pick a topic.")
         return Screen(esc(message), message, self.menu_rows(lang))
@@ -279,6 +282,8 @@ class Renderer:
         ``volunteers``: whether a person can take over an escalated question right now."""
         if reply.smalltalk:
             return self.smalltalk(reply.smalltalk, reply.lang)
+        if reply.person:  # Telegram shows the consent screen instead; elsewhere: how to reach one
+            return self.escalate(reply.lang, volunteers=volunteers)
         if reply.action == "answer" and reply.topic:
             entry = self.kb.get(reply.topic)
             if entry is not None:

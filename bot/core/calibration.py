@@ -1,0 +1,358 @@
+"""Thresholds from grouped cross-validation over the knowledge base's own phrasings.
+
+Nobody tunes the answer / suggest / escalate thresholds by hand, and nobody tunes them on an
+evaluation set: they are computed here, from the knowledge base alone, every time it changes.
+
+1. The phrasings (entry questions, ``phrasings/`` files, off-topic examples) are split into
+   ``FOLDS`` folds. A phrasing and its translations (an entry's own questions at the same
+   position in each language) stay in the same fold, or a translation would give the answer
+   away and the estimate would read about 5 points too high.
+2. For each fold, the matcher and the classifier are built from the knowledge base *without*
+   that fold's phrasings, and every held-out phrasing is ranked (``bot.core.ranking``).
+3. The thresholds are the ones that answer the most questions while, in every language, at most
+   ``AIM_WRONG`` of the in-scope phrasings get a wrong answer and at most ``AIM_OOS`` of the
+   off-topic ones get any answer; the suggestion threshold is the highest that still finds the
+   right topic (answered or suggested) for ``AIM_FOUND`` of them.
+
+``python -m bot eval --cv`` prints the same figures per language; ``tests/test_cv.py`` fails
+when they fall below ``TARGETS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+
+import joblib
+import numpy as np
+
+from bot.core.classifier import QuestionClassifier, examples
+from bot.core.knowledge import OUT_OF_SCOPE, KnowledgeBase
+from bot.core.langs import LANGS
+from bot.core.language import detector_for
+from bot.core.matching import Candidate, Matcher
+from bot.core.policy import DEFAULT, Thresholds, decide
+from bot.core.ranking import NO_MATCH, Ranker
+
+log = logging.getLogger(__name__)
+
+FOLDS = 5
+#: What the thresholds aim for in cross-validation, in every language.
+AIM_WRONG = 0.01
+AIM_OOS = 0.03
+AIM_FOUND = 0.97
+#: Acceptance targets of ``eval --cv`` (per language): (comparison, value).
+TARGETS: dict[str, tuple[str, float]] = {
+    "top1": (">=", 0.92),
+    "right": (">=", 0.70),
+    "wrong": ("<=", 0.015),
+    "found": (">=", 0.97),
+    "oos_answered": ("<=", 0.03),
+    "lang_ok": (">=", 0.99),
+}
+#: Below this many phrasings per class on average (8 per class and fold) the knowledge base is too small to
+#: cross-validate (a test knowledge base of a few entries): DEFAULT thresholds apply.
+MIN_PER_CLASS = 40
+
+
+@dataclass(frozen=True)
+class Held:
+    """One held-out phrasing and how it was ranked."""
+
+    text: str
+    lang: str
+    gold: str  # entry id or OUT_OF_SCOPE
+    detected: str
+    scores: np.ndarray  # one per class of ``CrossValidation.classes``
+
+
+@dataclass
+class Tally:
+    in_scope: int = 0
+    top1: int = 0
+    right: int = 0
+    wrong: int = 0
+    found: int = 0
+    out_of_scope: int = 0
+    oos_answered: int = 0
+    total: int = 0
+    lang_ok: int = 0
+
+    def rates(self) -> dict[str, float]:
+        def share(n: int, d: int) -> float:
+            return n / d if d else 0.0
+
+        return {
+            "top1": share(self.top1, self.in_scope),
+            "right": share(self.right, self.in_scope),
+            "wrong": share(self.wrong, self.in_scope),
+            "found": share(self.found, self.in_scope),
+            "oos_answered": share(self.oos_answered, self.out_of_scope),
+            "lang_ok": share(self.lang_ok, self.total),
+        }
+
+
+@dataclass
+class CrossValidation:
+    classes: list[str]
+    held: list[Held]
+    thresholds: Thresholds
+    tallies: dict[str, Tally] = field(default_factory=dict)
+    confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def failures(self) -> list[str]:
+        """Targets not met, as readable lines (empty when every language meets every target)."""
+        out = []
+        for lang in LANGS:
+            tally = self.tallies.get(lang)
+            if tally is None:
+                continue
+            for name, value in tally.rates().items():
+                op, target = TARGETS[name]
+                if (op == ">=" and value < target) or (op == "<=" and value > target):
+                    out.append(f"{lang}: {name} {value:.1%} (target {op} {target:.1%})")
+        return out
+
+    def table(self) -> str:
+        head = f"{'lang':<6}{'phrasings':>10}{'top-1':>8}{'right':>8}{'wrong':>8}{'found':>8}{'off-topic':>10}{'answered':>9}{'language':>9}"
+        lines = [head, "-" * len(head)]
+        for name in (*LANGS, "all"):
+            tally = self.tallies.get(name)
+            if tally is None:
+                continue
+            r = tally.rates()
+            lines.append(
+                f"{name:<6}{tally.in_scope:>10}{r['top1']:>8.1%}{r['right']:>8.1%}{r['wrong']:>8.1%}{r['found']:>8.1%}"
+                f"{tally.out_of_scope:>10}{r['oos_answered']:>9.1%}{r['lang_ok']:>9.1%}"
+            )
+        t = self.thresholds
+        lines += [
+            "",
+            f"thresholds ({t.source}): answer >= {t.answer:.3f} and ahead by >= {t.margin:.3f}; suggest >= {t.suggest:.3f}",
+            "top-1: right topic ranked first (answered or first suggestion); right/wrong: answered with the",
+            "right/a wrong topic; found: right topic answered or suggested; answered: off-topic questions",
+            "answered with a topic; language: detected correctly. Each phrasing was ranked by a model built",
+            f"without it ({FOLDS} folds, a phrasing and its translations in the same fold).",
+        ]
+        return "\n".join(lines)
+
+
+# -- folds ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Item:
+    text: str
+    lang: str
+    gold: str
+    group: str
+    key: tuple[str, str, int]  # (entry id or OUT_OF_SCOPE, language, position)
+
+
+def _items(kb: KnowledgeBase) -> list[_Item]:
+    out: list[_Item] = []
+    for entry in kb:
+        for lang, text in entry.texts.items():
+            own = sum(1 for f in text.question_files if not f) if text.question_files else len(text.questions)
+            for index, question in enumerate(text.questions):
+                group = f"{entry.id}#{index}" if index < own else f"{entry.id}#{lang}#{index}"
+                out.append(_Item(question, lang, entry.id, group, (entry.id, lang, index)))
+    for lang, questions in kb.out_of_scope.items():
+        for index, question in enumerate(questions):
+            out.append(
+                _Item(question, lang, OUT_OF_SCOPE, f"{OUT_OF_SCOPE}#{lang}#{index}", (OUT_OF_SCOPE, lang, index))
+            )
+    return out
+
+
+def _fold_of(groups: Sequence[str], folds: int) -> list[int]:
+    """Deterministic fold of each group: groups sorted by size, largest first, each to the
+    currently smallest fold (what scikit-learn's GroupKFold does)."""
+    sizes = Counter(groups)
+    load = [0] * folds
+    assigned: dict[str, int] = {}
+    for group, size in sorted(sizes.items(), key=lambda kv: (-kv[1], kv[0])):
+        fold = min(range(folds), key=lambda f: (load[f], f))
+        assigned[group] = fold
+        load[fold] += size
+    return [assigned[g] for g in groups]
+
+
+def without(kb: KnowledgeBase, held: set[tuple[str, str, int]]) -> KnowledgeBase:
+    """A copy of ``kb`` without the held-out phrasings (answers, keywords, synonyms stay)."""
+    entries = []
+    for entry in kb:
+        texts = {}
+        for lang, text in entry.texts.items():
+            keep = [i for i in range(len(text.questions)) if (entry.id, lang, i) not in held]
+            texts[lang] = replace(
+                text,
+                questions=tuple(text.questions[i] for i in keep),
+                question_lines=tuple(text.question_lines[i] for i in keep) if text.question_lines else (),
+                question_files=tuple(text.question_files[i] for i in keep) if text.question_files else (),
+            )
+        entries.append(replace(entry, texts=texts))
+    out_of_scope = {
+        lang: tuple(q for i, q in enumerate(qs) if (OUT_OF_SCOPE, lang, i) not in held)
+        for lang, qs in kb.out_of_scope.items()
+    }
+    return replace(kb, entries=tuple(entries), out_of_scope=out_of_scope)
+
+
+def build_ranker(kb: KnowledgeBase) -> Ranker:
+    """The matcher and the classifier of ``kb`` (the classifier only when there are two classes)."""
+    matcher = Matcher(kb)
+    train = examples(kb)
+    classifier = QuestionClassifier(matcher.terms).fit(train) if len({e.label for e in train}) >= 2 else None
+    return Ranker(matcher, classifier)
+
+
+def can_cross_validate(kb: KnowledgeBase) -> bool:
+    classes = len(kb) + (1 if kb.out_of_scope else 0)
+    return classes >= 2 and len(_items(kb)) >= MIN_PER_CLASS * classes
+
+
+def cross_validate(kb: KnowledgeBase, folds: int = FOLDS) -> CrossValidation:
+    """Rank every phrasing with a model built without it; choose the thresholds; tally."""
+    items = _items(kb)
+    fold_of = _fold_of([item.group for item in items], folds)
+    classes = [e.id for e in kb] + ([OUT_OF_SCOPE] if kb.out_of_scope else [])
+    work = [[item for item, f in zip(items, fold_of) if f == fold] for fold in range(folds)]
+    work = [test for test in work if test]
+    held: list[Held] = []
+    for part in _map(partial(_rank_fold, kb, classes), work):
+        held.extend(part)
+    thresholds = choose_thresholds(classes, held)
+    result = CrossValidation(classes, held, thresholds)
+    tally(result)
+    return result
+
+
+def _rank_fold(kb: KnowledgeBase, classes: list[str], test: list[_Item]) -> list[Held]:
+    """Build the model without ``test`` and rank each of its phrasings (one fold)."""
+    column = {c: i for i, c in enumerate(classes)}
+    sub = without(kb, {item.key for item in test})
+    ranker = build_ranker(sub)
+    detector = detector_for(sub)
+    raw = ranker.scores([t.text for t in test], [t.lang for t in test])
+    out = []
+    for item, row in zip(test, raw):
+        scores = np.full(len(classes), NO_MATCH)
+        for c, value in zip(ranker.classes, row):
+            scores[column[c]] = value
+        out.append(Held(item.text, item.lang, item.gold, detector.detect(item.text).lang or "", scores))
+    return out
+
+
+def _map(function, jobs: list) -> list:
+    """``map`` over the folds, in worker processes when there are several cores (the folds are
+    independent: two cores halve the time); in this process when that is not possible."""
+    workers = min(len(jobs), os.cpu_count() or 1, 4)
+    if workers > 1:
+        try:
+            return list(joblib.Parallel(n_jobs=workers, backend="loky")(joblib.delayed(function)(job) for job in jobs))
+        except (OSError, RuntimeError) as exc:  # no processes here (a sandbox): one by one
+            log.warning("cross-validation in one process (%s)", exc.__class__.__name__)
+    return [function(job) for job in jobs]
+
+
+# -- thresholds ---------------------------------------------------------------------------------
+
+
+def _arrays(classes: Sequence[str], held: Sequence[Held]):
+    scores = np.array([h.scores for h in held])
+    oos = classes.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in classes else -1
+    order = np.argsort(-scores, axis=1, kind="stable")
+    best = scores[np.arange(len(held)), order[:, 0]]
+    second = scores[np.arange(len(held)), order[:, 1]] if scores.shape[1] > 1 else np.full(len(held), -10.0)
+    return scores, order, best, best - second, oos
+
+
+def choose_thresholds(classes: Sequence[str], held: Sequence[Held]) -> Thresholds:
+    """The thresholds that answer most while meeting AIM_WRONG and AIM_OOS in every language."""
+    if not held:
+        return DEFAULT
+    _, order, best, margin, oos = _arrays(classes, held)
+    top = order[:, 0]
+    names = np.array(classes, dtype=object)
+    gold = np.array([h.gold for h in held], dtype=object)
+    langs = np.array([h.lang for h in held], dtype=object)
+    is_oos = gold == OUT_OF_SCOPE
+    right_top = names[top] == gold
+    entry_top = top != oos
+    masks = [(langs == lang) for lang in LANGS if (langs == lang).any()]
+    chosen: tuple[float, float, float] | None = None
+    for answer in np.unique(np.quantile(best, np.linspace(0.0, 0.98, 50))):
+        for need in np.unique(np.quantile(margin, np.linspace(0.0, 0.98, 50))):
+            answered = entry_top & (best >= answer) & (margin >= need)
+            worst = 1.0
+            ok = True
+            for mask in masks:
+                inside = mask & ~is_oos
+                n_in, n_out = inside.sum(), (mask & is_oos).sum()
+                wrong = (answered & inside & ~right_top).sum() / max(n_in, 1)
+                off = (answered & mask & is_oos).sum() / max(n_out, 1) if n_out else 0.0
+                if wrong > AIM_WRONG or off > AIM_OOS:
+                    ok = False
+                    break
+                worst = min(worst, (answered & inside & right_top).sum() / max(n_in, 1))
+            if ok and (chosen is None or worst > chosen[0]):
+                chosen = (worst, float(answer), float(need))
+    if chosen is None:  # nothing meets the aim: answer nothing on its own, suggest
+        chosen = (0.0, float(best.max()) + 1.0, 0.0)
+    _, answer, need = chosen
+    suggest = _suggest_threshold(classes, held, Thresholds(answer, need, 0.0))
+    return Thresholds(round(answer, 4), round(need, 4), round(suggest, 4))
+
+
+def _suggest_threshold(classes: Sequence[str], held: Sequence[Held], partial: Thresholds) -> float:
+    """The highest suggestion threshold that still finds AIM_FOUND of the in-scope phrasings in
+    every language (the lowest tried when none does)."""
+    values = np.unique(np.quantile(np.concatenate([h.scores for h in held]), np.linspace(0.5, 0.995, 60)))
+    best = float(values[0])
+    for value in values:
+        trial = replace(partial, suggest=float(value))
+        tallies = _tally(classes, held, trial)
+        if all(t.rates()["found"] >= AIM_FOUND for lang, t in tallies.items() if lang != "all" and t.in_scope):
+            best = float(value)
+        else:
+            break
+    return best
+
+
+def _tally(classes: Sequence[str], held: Iterable[Held], thresholds: Thresholds) -> dict[str, Tally]:
+    tallies: dict[str, Tally] = {}
+    for h in held:
+        order = np.argsort(-h.scores, kind="stable")
+        decision = decide([Candidate(classes[i], float(h.scores[i])) for i in order], thresholds)
+        action, topic, suggestions = decision.action, decision.topic, decision.suggestions
+        first = topic or (suggestions[0] if suggestions else None)
+        ranked_first = next(classes[i] for i in order if classes[i] != OUT_OF_SCOPE)
+        for key in (h.lang, "all"):
+            t = tallies.setdefault(key, Tally())
+            t.total += 1
+            t.lang_ok += h.detected == h.lang
+            if h.gold == OUT_OF_SCOPE:
+                t.out_of_scope += 1
+                t.oos_answered += action == "answer"
+            else:
+                t.in_scope += 1
+                t.top1 += (first or ranked_first) == h.gold
+                t.right += action == "answer" and topic == h.gold
+                t.wrong += action == "answer" and topic != h.gold
+                t.found += (action == "answer" and topic == h.gold) or h.gold in suggestions
+    return tallies
+
+
+def tally(result: CrossValidation) -> None:
+    result.tallies = _tally(result.classes, result.held, result.thresholds)
+    result.confusions = Counter()
+    for h in result.held:
+        order = np.argsort(-h.scores, kind="stable")
+        first = result.classes[order[0]]
+        if first != h.gold:
+            result.confusions[(h.gold, first)] += 1

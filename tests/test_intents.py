@@ -67,7 +67,12 @@ def test_asking_for_a_person_in_any_wording(engine: Engine, text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["los voluntarios son abogados?", "como hablo con un abogado de inmigracion", "who runs this bot", "se acabo el parole?"],
+    [
+        "los voluntarios son abogados?",
+        "como hablo con un abogado de inmigracion",
+        "who runs this bot",
+        "se acabo el parole?",
+    ],
 )
 def test_questions_about_people_are_not_requests_for_one(engine: Engine, text: str) -> None:
     assert not engine.respond(text).person

@@ -532,6 +532,11 @@ async def test_run_polls_answers_and_stops_cleanly_on_sigterm(fake_api: FakeBotA
         ({"VOLUNTEER_CHAT_ID": "volunteers"}, "VOLUNTEER_CHAT_ID"),
         ({"TELEGRAM_BASE_URL": "api.telegram.org/bot"}, "TELEGRAM_BASE_URL"),
         ({"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "123456:ABC..."}, "TELEGRAM_BOT_TOKEN"),  # the README's placeholder
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"},
+            "TELEGRAM_BOT_TOKEN",
+        ),  # Telegram's example
     ],
 )
 async def test_run_refuses_bad_settings_with_one_line(
@@ -543,6 +548,32 @@ async def test_run_refuses_bad_settings_with_one_line(
     assert process.returncode == 2
     assert len(lines) == 1 and variable in lines[0], lines
     assert fake_api.calls == []
+
+
+async def test_a_rejected_token_is_one_line_without_traceback(fake_api: FakeBotAPI, tmp_path: Path) -> None:
+    fake_api.fail_next("getMe", status=401, description="Unauthorized")
+    process = await _bot_process(_env(fake_api, tmp_path, LOG_SALT="s"))
+    _stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    lines = stderr.decode().strip().splitlines()
+    assert process.returncode == 2
+    assert lines == ["Not starting: Telegram refused TELEGRAM_BOT_TOKEN (check it with @BotFather)."]
+    assert [c.method for c in fake_api.calls] == ["getMe"]
+
+
+async def test_an_unreachable_bot_api_is_one_line_without_traceback(fake_api: FakeBotAPI, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a local port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await _bot_process(
+        _env(fake_api, tmp_path, LOG_SALT="s", TELEGRAM_BASE_URL=f"http://127.0.0.1:{port}/bot")
+    )
+    _stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    lines = stderr.decode().strip().splitlines()
+    assert process.returncode == 1
+    assert len(lines) == 1 and lines[0].startswith("Not starting: cannot reach the Bot API at http://127.0.0.1:"), lines
+    assert TOKEN not in lines[0]
 
 
 async def test_run_refuses_an_invalid_knowledge_base(fake_api: FakeBotAPI, tmp_path: Path) -> None:

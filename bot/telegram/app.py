@@ -38,6 +38,7 @@ from telegram.ext import (
 )
 
 from bot.config import ConfigError, Settings, check_webhook, webhook_path
+from bot.core import knowledge
 from bot.core.langs import DEFAULT_LANG, LANGS
 from bot.store.storage import StorageError
 from bot.telegram import delivery, follow, health, logs, privacy, reload
@@ -49,6 +50,8 @@ from bot.ui.render import MESSAGE_LIMIT
 
 log = logging.getLogger(__name__)
 
+#: Seconds the start-up check (getMe) waits for the Bot API.
+PREFLIGHT_TIMEOUT = 15.0
 #: Retries of a request refused with 429 (each waits the ``retry_after`` Telegram asks for).
 MAX_RETRIES = 3
 #: Updates processed at the same time (one at a time per chat, see PerChatUpdateProcessor).
@@ -282,8 +285,20 @@ def run(settings: Settings, webhook: bool = False) -> int:
     if not settings.log_salt:  # unsalted hashes of user ids could be reversed by trying every id
         settings = replace(settings, log_salt=secrets.token_hex(16))
         log.warning("LOG_SALT is not set: user pseudonyms in the logs change at every restart")
+    loaded = knowledge.load(settings.knowledge_dir, near_duplicates=False)  # warnings: see check
+    if loaded.kb is None:
+        print(
+            f"Not starting: the knowledge base in {settings.knowledge_dir} has {len(loaded.errors)} error(s):",
+            file=sys.stderr,
+        )
+        print("\n".join(str(p) for p in loaded.errors), file=sys.stderr)
+        return 1
+    problem = asyncio.run(preflight(settings))
+    if problem:  # one clear line, before the model loads and with no library traceback
+        print(f"Not starting: {problem}", file=sys.stderr)
+        return 2 if "TELEGRAM_BOT_TOKEN" in problem else 1
     try:
-        svc = Services.load(settings)
+        svc = Services.load(settings, loaded)
     except KnowledgeBaseError as exc:
         print(f"Not starting: {exc}:", file=sys.stderr)
         print("\n".join(exc.problems), file=sys.stderr)
@@ -339,6 +354,32 @@ def run(settings: Settings, webhook: bool = False) -> int:
         print(f"Not starting: DATABASE_PATH: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+async def preflight(settings: Settings) -> str | None:
+    """Ask the Bot API who we are (``getMe``) before anything else: a rejected token or an
+    unreachable server becomes one readable line instead of a library traceback after start-up.
+    Returns that line, or None when Telegram answered."""
+    from telegram import Bot
+
+    quiet = [logging.getLogger(name) for name in ("telegram", "httpx", "httpcore")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        async with Bot(settings.token, base_url=settings.base_url, base_file_url=settings.base_file_url) as bot:
+            async with asyncio.timeout(PREFLIGHT_TIMEOUT):
+                await bot.get_me()
+    except InvalidToken:
+        return "Telegram refused TELEGRAM_BOT_TOKEN (check it with @BotFather)."
+    except (NetworkError, TimeoutError, OSError) as exc:
+        return f"cannot reach the Bot API at {_host(settings.base_url)} ({type(exc).__name__}); check TELEGRAM_BASE_URL and the network."
+    except TelegramError as exc:
+        return f"the Bot API at {_host(settings.base_url)} answered getMe with an error ({type(exc).__name__})."
+    finally:
+        for logger, level in zip(quiet, levels):
+            logger.setLevel(level)
+    return None
 
 
 def _host(base_url: str) -> str:

@@ -57,9 +57,11 @@ class Services:
         self.flood = FloodGuard(self.settings.flood_limit)
 
     @classmethod
-    def load(cls, settings: Settings) -> Services:
-        """Load the knowledge base from ``settings.knowledge_dir``; raise KnowledgeBaseError if invalid."""
-        result = knowledge.load(settings.knowledge_dir, near_duplicates=False)  # warnings: see check
+    def load(cls, settings: Settings, result: knowledge.LoadResult | None = None) -> Services:
+        """Load the knowledge base from ``settings.knowledge_dir`` (or take ``result``, already
+        loaded) and its model; raise KnowledgeBaseError if invalid."""
+        if result is None:
+            result = knowledge.load(settings.knowledge_dir, near_duplicates=False)  # warnings: see check
         if result.kb is None:
             raise KnowledgeBaseError(settings.knowledge_dir, [str(p) for p in result.errors])
         load_all()  # a missing translation catalog stops start-up, not a conversation

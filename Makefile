@@ -20,9 +20,17 @@ help: ## list the targets
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-install: ## create the virtual environment and install the bot with its test tools
+install: ## create the virtual environment with the locked versions (bot, tests, linters)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -e '.[test]'
+	$(PY) -m pip install --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --no-deps --no-build-isolation -e .
+
+lock: ## recompile requirements.lock and requirements-dev.lock from pyproject.toml (newest allowed versions)
+	$(VENV)/bin/uv pip compile pyproject.toml --upgrade --python-version 3.11 --generate-hashes --no-header --quiet -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --upgrade --extra test --extra dev --python-version 3.11 --generate-hashes --no-header --quiet -c requirements.lock -o requirements-dev.lock
+
+ci: ## everything CI runs, from a clean install (.ci/run)
+	bash .ci/run
 
 check: ## validate the knowledge base (exit 1 on errors)
 	$(PY) -m bot check knowledge

@@ -230,7 +230,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=1000, help="people asking one question each (throughput)")
     parser.add_argument("--known", type=int, default=10_000, help="known users to reach for the memory figure")
+    parser.add_argument(
+        "--without-sniffio",
+        action="store_true",
+        help="hide sniffio from the bot process, as before it was a dependency: httpcore then retries "
+        "a failed import on every request (encode/httpcore discussion #1102); compare the CPU figures",
+    )
     args = parser.parse_args()
+    if args.without_sniffio:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]  # makes "import sniffio" fail, as when missing
+    print(f"sniffio: {'hidden' if args.without_sniffio else 'installed'}")
 
     import logging
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import PYTHON, ROOT, SMALL_KB, subprocess_env, write_small_kb, write_text
 
-FIELDS = ["text", "lang", "action", "topic", "score", "suggestions", "answer"]
+FIELDS = ["text", "lang", "action", "topic", "score", "suggestions", "answer", "scam", "redacted"]
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,8 @@ def test_ask_json_forced_language_and_escalation(kb_dir: Path) -> None:
         "topic": None,
         "suggestions": [],
         "answer": None,
+        "scam": None,
+        "redacted": "mi carro no arranca",
     }
 
 
@@ -190,3 +192,26 @@ def test_malformed_setting_is_one_clear_line(kb_dir: Path) -> None:
     done = bot("ask", "--knowledge", str(kb_dir), "hola", env=subprocess_env(RETENTION_DAYS="thirty"))
     assert done.returncode == 2
     assert done.stderr.strip() == "Configuration error: RETENTION_DAYS must be a whole number, got 'thirty'"
+
+
+def test_ask_json_reports_the_scam_rule_and_the_masked_text() -> None:
+    from conftest import TEST_KB
+
+    done = bot(
+        "ask",
+        "--knowledge",
+        str(TEST_KB),
+        "--json",
+        "un tipo en facebook me cobra 300 dolares por zelle pa meterme en el parole q reabrieron, mi A-number es A123456789",
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["scam"] is not None
+    assert "A123456789" not in data["redacted"] and "zelle" in data["redacted"]
+
+
+def test_ask_jsonl_takes_the_language_of_each_line(kb_dir: Path) -> None:
+    lines = [{"text": "parole", "lang": "ht"}, {"text": "parole", "lang": "en"}]
+    done = bot("ask", "--knowledge", str(kb_dir), "--jsonl", stdin="".join(json.dumps(x) + "\n" for x in lines))
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["lang"] for line in done.stdout.splitlines()] == ["ht", "en"]

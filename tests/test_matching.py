@@ -50,7 +50,7 @@ def assert_valid_reply(reply: Reply, kb: KnowledgeBase) -> None:
     if reply.topic is not None:
         assert reply.topic in kb and reply.answer == kb.get(reply.topic).text(reply.lang).answer
     data = reply.to_dict()
-    assert list(data) == ["text", "lang", "action", "topic", "score", "suggestions", "answer"]
+    assert list(data) == ["text", "lang", "action", "topic", "score", "suggestions", "answer", "scam", "redacted"]
     json.dumps(data)  # serialisable
 
 

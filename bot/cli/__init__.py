@@ -117,11 +117,38 @@ def cmd_eval_cv(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if (args.strict and failures) else 0
 
 
+def cmd_eval_scam(args: argparse.Namespace, settings: Settings) -> int:
+    """``eval --scam``: cross-validation of the scam radar on ``knowledge/scam-examples/``."""
+    from bot.core import knowledge
+    from bot.core.scam_model import cross_validate
+
+    result = knowledge.load(settings.knowledge_dir, near_duplicates=False)
+    if result.kb is None:
+        for problem in result.errors:
+            print(problem, file=sys.stderr)
+        return 1
+    report = cross_validate(result.kb)
+    print(report.table())
+    if args.show_misses:
+        print()
+        for example in report.missed:
+            print(f"[{example.lang}] missed scam ({example.family}): {example.text}")
+        for example in report.false_alarms:
+            print(f"[{example.lang}] false alarm ({example.family}): {example.text}")
+    failures = report.failures()
+    if failures:
+        print()
+        print("Below target: " + "; ".join(failures))
+    return 1 if (args.strict and failures) else 0
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core.evaluation import evaluate, read_jsonl
 
     if args.cv:
         return cmd_eval_cv(args, settings)
+    if args.scam:
+        return cmd_eval_scam(args, settings)
     if not args.file:
         print("eval needs a labelled JSON-lines FILE, or --cv to cross-validate the knowledge base", file=sys.stderr)
         return 2
@@ -207,6 +234,12 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from bot.core import report
     from bot.store.storage import Storage, StorageError
 
+    if not settings.database_path.exists():  # never create an empty database just to report on it
+        print(
+            f"No database at {settings.database_path}: the bot has not run with this DATABASE_PATH yet.",
+            file=sys.stderr,
+        )
+        return 1
     since = (dt.date.today() - dt.timedelta(days=args.days)).isoformat()
 
     async def rows():
@@ -303,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file", nargs="?")
     ev.add_argument(
         "--cv", action="store_true", help="grouped cross-validation over the knowledge base (chooses the thresholds)"
+    )
+    ev.add_argument(
+        "--scam", action="store_true", help="cross-validation of the scam radar on knowledge/scam-examples/"
     )
     ev.add_argument("--confusions", type=int, default=10, metavar="N", help="with --cv: list the N most confused pairs")
     ev.add_argument("--show-misses", action="store_true", help="list every question not handled as labelled")

@@ -17,6 +17,7 @@ from bot.core.langs import DEFAULT_LANG, LANGS, Lang
 from bot.core.language import detector_for
 from bot.core.matching import Candidate, is_follow_up
 from bot.core.model import Model, model_for
+from bot.core.redact import redact
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Reply:
             "score": self.score,
             "suggestions": list(self.suggestions),
             "answer": self.answer,
+            "scam": self.scam,
+            "redacted": redact(self.text).text,
         }
 
 
@@ -101,7 +104,7 @@ class Engine:
                 key=lambda c: -c.score,
             )
         decision = policy.decide(candidates, self.model.thresholds)
-        hit = self.kb.scam_patterns.check(text, reply_lang) if self.kb.scam_patterns else None
+        hit = self.model.scam.check(text, reply_lang) if self.model.scam is not None else None
         scam_entry = self.kb.get(hit.entry) if hit is not None and hit.entry else None
         if hit is not None and scam_entry is not None and decision.action != "answer":
             # A scam pattern wins over an uncertain match: the scam warning is the answer

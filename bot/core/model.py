@@ -20,23 +20,25 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import joblib
 import sklearn
 
+from bot.core import scam_model
 from bot.core.calibration import CrossValidation, build_ranker, can_cross_validate, cross_validate
 from bot.core.classifier import QuestionClassifier
 from bot.core.knowledge import KnowledgeBase
 from bot.core.matching import Matcher
 from bot.core.policy import DEFAULT, Thresholds
 from bot.core.ranking import Ranker
+from bot.core.scam_model import ScamRadar
 
 log = logging.getLogger(__name__)
 
 #: Changes whenever what a cache file holds, or how the model is built, changes.
-FORMAT = 1
+FORMAT = 2
 #: Models kept in memory (a reload briefly needs the old and the new one).
 MEMORY = 3
 
@@ -48,6 +50,8 @@ class Model:
     thresholds: Thresholds
     #: per-language cross-validation figures (``Tally.rates()``), empty for DEFAULT thresholds
     cv: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: scam radar: rules + classifier (``bot.core.scam_model``)
+    scam: ScamRadar | None = None
 
 
 _memory: OrderedDict[str, Model] = OrderedDict()
@@ -59,7 +63,7 @@ def build(kb: KnowledgeBase) -> tuple[Model, CrossValidation | None]:
     result = cross_validate(kb) if can_cross_validate(kb) else None
     thresholds = result.thresholds if result is not None else DEFAULT
     cv = {lang: t.rates() for lang, t in result.tallies.items()} if result is not None else {}
-    return Model(kb.version, build_ranker(kb), thresholds, cv), result
+    return Model(kb.version, build_ranker(kb), thresholds, cv, scam_model.build(kb)), result
 
 
 def _key(kb: KnowledgeBase) -> str:
@@ -81,7 +85,11 @@ def _load(path: Path, kb: KnowledgeBase) -> Model | None:
             if not isinstance(classifier, QuestionClassifier):
                 return None
             classifier.terms = matcher.terms
-        return Model(kb.version, Ranker(matcher, classifier), stored["thresholds"], stored["cv"])
+        radar = stored.get("scam")
+        if not isinstance(radar, ScamRadar):
+            return None
+        radar.patterns = kb.scam_patterns  # the rules are read from the knowledge base, never cached
+        return Model(kb.version, Ranker(matcher, classifier), stored["thresholds"], stored["cv"], radar)
     except Exception as exc:  # an unreadable cache is no error: the model is rebuilt
         log.warning("model cache %s not used (%s)", path.name, exc.__class__.__name__)
         return None
@@ -96,6 +104,7 @@ def _save(path: Path, model: Model) -> None:
             "classifier": model.ranker.classifier,
             "thresholds": model.thresholds,
             "cv": model.cv,
+            "scam": replace(model.scam, patterns=None) if model.scam is not None else None,
         }
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".model-", suffix=".tmp")
         os.close(fd)

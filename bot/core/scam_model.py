@@ -5,10 +5,11 @@ is about ("paid-reopening"), but only catch the wordings someone wrote a pattern
 classifier learns from labelled messages kept in the knowledge base (``scam-examples/<lang>.yaml``:
 scams of many families and innocent look-alikes that share their words) and catches the rest.
 
-A message's score is the classifier's decision value, plus ``RULE_BONUS`` when a rule fires; it
-is a scam from ``threshold`` on. The threshold comes from grouped cross-validation over the
-examples (each language at most ``AIM_FALSE_ALARMS`` of the innocent messages flagged, as many
-scams as possible caught): ``python -m bot eval --scam`` prints the figures.
+A rule that fires always warns: each rule was written for one scam wording, and a warning on an
+honest message costs little, while a missed scam can cost someone their savings. The classifier
+adds the scams no rule names, from ``threshold`` on; the threshold comes from cross-validation
+over the examples: the classifier on its own flags at most ``AIM_FALSE_ALARMS`` of the innocent
+messages in each language. ``python -m bot eval --scam`` prints the figures of both together.
 """
 
 from __future__ import annotations
@@ -26,8 +27,6 @@ from bot.core.knowledge import KnowledgeBase, ScamExample
 from bot.core.langs import LANGS
 from bot.core.scamradar import ScamHit, ScamPatterns
 
-#: Added to the classifier's score when a rule fires (rules are precise on their own wording).
-RULE_BONUS = 1.0
 #: Innocent messages flagged, at most, per language, in cross-validation.
 AIM_FALSE_ALARMS = 0.03
 #: Acceptance targets per language: scams caught, innocent look-alikes flagged.
@@ -70,25 +69,20 @@ class ScamRadar:
 
     patterns: ScamPatterns | None
     classifier: ScamClassifier | None
-    threshold: float = RULE_BONUS / 2
+    threshold: float = 1.0
     cv: dict[str, dict[str, float]] = field(default_factory=dict)
-
-    def score(self, text: str, lang: str) -> tuple[float, ScamHit | None]:
-        rule = self.patterns.check(text, lang) if self.patterns is not None else None
-        value = (
-            float(self.classifier.score([text], [lang])[0])
-            if self.classifier is not None and text.strip()
-            else -RULE_BONUS
-        )
-        return value + (RULE_BONUS if rule is not None else 0.0), rule
 
     def check(self, text: str, lang: str) -> ScamHit | None:
         """The rule that fired (it names the signal), else ``model`` when only the classifier
         recognised a scam; None when the message does not look like one."""
-        value, rule = self.score(text, lang)
-        if value < self.threshold:
+        rule = self.patterns.check(text, lang) if self.patterns is not None else None
+        if rule is not None:
+            return rule
+        if self.classifier is None or not text.strip():
             return None
-        return rule or ScamHit(MODEL_LABEL, (), MODEL_ENTRY)
+        if float(self.classifier.score([text], [lang])[0]) >= self.threshold:
+            return ScamHit(MODEL_LABEL, (), MODEL_ENTRY)
+        return None
 
 
 def _examples(kb: KnowledgeBase) -> list[ScamExample]:
@@ -99,7 +93,7 @@ def build(kb: KnowledgeBase) -> ScamRadar:
     """Cross-validate the threshold and fit on every example (rules alone without examples)."""
     examples = _examples(kb)
     if len({e.scam for e in examples}) < 2 or len(examples) < 4 * FOLDS:
-        return ScamRadar(kb.scam_patterns, None, threshold=RULE_BONUS / 2)
+        return ScamRadar(kb.scam_patterns, None)
     result = cross_validate(kb)
     return ScamRadar(kb.scam_patterns, ScamClassifier().fit(examples), result.threshold, result.rates)
 
@@ -129,7 +123,8 @@ class ScamCV:
             lines.append(f"{lang:<6}{scams:>7}{rates['caught']:>8.1%}{innocent:>10}{rates['false_alarms']:>9.1%}")
         lines += [
             "",
-            f"threshold (cross-validation): classifier score + {RULE_BONUS} when a rule fires >= {self.threshold:.3f}",
+            f"a rule always warns; the classifier warns from a score of {self.threshold:.3f} (cross-validation: on its own it",
+            f"flags at most {AIM_FALSE_ALARMS:.0%} of the innocent messages of any language)",
             f"caught: scams warned about; flagged: innocent look-alikes warned about ({FOLDS} folds: each message",
             "judged by a classifier trained without it; the rules are applied as they are).",
         ]
@@ -150,13 +145,12 @@ def cross_validate(kb: KnowledgeBase) -> ScamCV:
         scores[test] = model.score([examples[i].text for i in test], [examples[i].lang for i in test])
     patterns = kb.scam_patterns
     fired = np.array([patterns is not None and patterns.check(e.text, e.lang) is not None for e in examples])
-    total = scores + RULE_BONUS * fired
     is_scam = np.array([e.scam for e in examples])
     langs = np.array([e.lang for e in examples])
     present = [lang for lang in LANGS if (langs == lang).any()]
     best: tuple[float, float] | None = None
-    for threshold in np.unique(total):
-        flagged = total >= threshold
+    for threshold in np.unique(scores):
+        flagged = scores >= threshold  # the classifier's own false alarms (rules are added below)
         worst = 1.0
         ok = True
         for lang in present:
@@ -169,8 +163,8 @@ def cross_validate(kb: KnowledgeBase) -> ScamCV:
             worst = min(worst, (flagged & scams).sum() / max(scams.sum(), 1))
         if ok and (best is None or worst > best[0] or (worst == best[0] and threshold > best[1])):
             best = (worst, float(threshold))
-    threshold = best[1] if best is not None else float(total.max()) + 1.0
-    flagged = total >= threshold
+    threshold = best[1] if best is not None else float(scores.max()) + 1.0
+    flagged = fired | (scores >= threshold)
     rates: dict[str, dict[str, float]] = {}
     counts: dict[str, tuple[int, int]] = {}
     for lang in present:

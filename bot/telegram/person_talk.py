@@ -19,7 +19,6 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core import escalation
 from bot.core.domain import Ticket, utc_now
-from bot.core.scamradar import ScamPatterns
 from bot.telegram import keyboards, relay
 from bot.telegram.logs import hash_user
 from bot.telegram.services import Services, open_ticket, services
@@ -155,12 +154,8 @@ async def relay_message(
         return
     if not ticket.urgent and svc.desk.urgent_words.match(message.text or message.caption or ""):
         await _make_urgent(context, ticket)
-    patterns = svc.engine.kb.scam_patterns  # a ScamPatterns, or None without scam-patterns.yaml
-    hit = (
-        patterns.check(message.text or message.caption or "", ticket.lang)
-        if isinstance(patterns, ScamPatterns) and patterns
-        else None
-    )
+    radar = svc.engine.model.scam  # rules + classifier, the same radar as for questions
+    hit = radar.check(message.text or message.caption or "", ticket.lang) if radar is not None else None
     if hit is not None:  # scam radar: warn the user at once and mark the topic for the volunteers
         await _show(update, svc.renderer.scam_warning(ticket.lang), reply_to=message.message_id)
         await svc.storage.enqueue(

@@ -439,7 +439,9 @@ def print_table(rows: list[dict]) -> None:
             extra = f"; {row['note']}" if row["note"] else ""
             print(f"  {row['name']}: {acts}; {row['baseline_mb']:.0f} MB before loading{extra}")
     print()
-    print("Targets: real p99 <= 10 ms, peak <= 250 MB, start-up <= 5 s with a cached model; 1,000 entries p99 <= 20 ms.")
+    print(
+        "Targets: real p99 <= 10 ms, peak <= 250 MB, start-up <= 5 s with a cached model; 1,000 entries p99 <= 20 ms."
+    )
     for row in rows:
         if "error" not in row and row["name"] == "synthetic-10000":
             print(

@@ -41,6 +41,11 @@ from bot.core.ranking import NO_MATCH, Ranker
 log = logging.getLogger(__name__)
 
 FOLDS = 5
+#: Above this many topics the classifier is not trained: its weights grow with topics x features
+#: (about 1.6 GB at 1,000 topics) and cross-validating it at every change takes minutes. The
+#: matcher then ranks alone with fixed thresholds (``policy.MATCHER_ONLY``); see README
+#: "Capacity and scaling".
+MAX_CLASSIFIER_TOPICS = 200
 #: What the thresholds aim for in cross-validation, in every language.
 AIM_WRONG = 0.01
 AIM_OOS = 0.03
@@ -203,9 +208,17 @@ def without(kb: KnowledgeBase, held: set[tuple[str, str, int]]) -> KnowledgeBase
     return replace(kb, entries=tuple(entries), out_of_scope=out_of_scope)
 
 
+def uses_classifier(kb: KnowledgeBase) -> bool:
+    """Up to MAX_CLASSIFIER_TOPICS topics; above, the matcher ranks alone (see MATCHER_ONLY)."""
+    return len(kb) <= MAX_CLASSIFIER_TOPICS
+
+
 def build_ranker(kb: KnowledgeBase) -> Ranker:
-    """The matcher and the classifier of ``kb`` (the classifier only when there are two classes)."""
+    """The matcher and the classifier of ``kb`` (the classifier only when there are two classes
+    and at most MAX_CLASSIFIER_TOPICS topics)."""
     matcher = Matcher(kb)
+    if not uses_classifier(kb):
+        return Ranker(matcher, None)
     train = examples(kb)
     classifier = QuestionClassifier(matcher.terms).fit(train) if len({e.label for e in train}) >= 2 else None
     return Ranker(matcher, classifier)
@@ -213,7 +226,7 @@ def build_ranker(kb: KnowledgeBase) -> Ranker:
 
 def can_cross_validate(kb: KnowledgeBase) -> bool:
     classes = len(kb) + (1 if kb.out_of_scope else 0)
-    return classes >= 2 and len(_items(kb)) >= MIN_PER_CLASS * classes
+    return uses_classifier(kb) and classes >= 2 and len(_items(kb)) >= MIN_PER_CLASS * classes
 
 
 def cross_validate(kb: KnowledgeBase, folds: int = FOLDS) -> CrossValidation:

@@ -18,6 +18,7 @@ from bot.core.language import detector_for
 from bot.core.matching import Candidate, is_follow_up
 from bot.core.model import Model, model_for
 from bot.core.redact import redact
+from bot.core.scam_model import MODEL_LABEL
 
 
 @dataclass(frozen=True)
@@ -106,9 +107,10 @@ class Engine:
         decision = policy.decide(candidates, self.model.thresholds)
         hit = self.model.scam.check(text, reply_lang) if self.model.scam is not None else None
         scam_entry = self.kb.get(hit.entry) if hit is not None and hit.entry else None
-        if hit is not None and scam_entry is not None and decision.action != "answer":
-            # A scam pattern wins over an uncertain match: the scam warning is the answer
-            # (over a confident answer, the warning is shown above it).
+        if hit is not None and scam_entry is not None and decision.action != "answer" and hit.rule != MODEL_LABEL:
+            # A scam rule wins over an uncertain match: the scam warning is the answer (over a
+            # confident answer, the warning is shown above it). When only the classifier thinks
+            # it is a scam, the decision stands and the warning is shown above it.
             return Reply(
                 text,
                 reply_lang,

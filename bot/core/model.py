@@ -27,11 +27,11 @@ import joblib
 import sklearn
 
 from bot.core import scam_model
-from bot.core.calibration import CrossValidation, build_ranker, can_cross_validate, cross_validate
+from bot.core.calibration import CrossValidation, build_ranker, can_cross_validate, cross_validate, uses_classifier
 from bot.core.classifier import QuestionClassifier
 from bot.core.knowledge import KnowledgeBase
 from bot.core.matching import Matcher
-from bot.core.policy import DEFAULT, Thresholds
+from bot.core.policy import DEFAULT, MATCHER_ONLY, Thresholds
 from bot.core.ranking import Ranker
 from bot.core.scam_model import ScamRadar
 
@@ -61,7 +61,10 @@ _lock = threading.Lock()
 def build(kb: KnowledgeBase) -> tuple[Model, CrossValidation | None]:
     """Cross-validate (when the knowledge base is large enough) and fit on everything."""
     result = cross_validate(kb) if can_cross_validate(kb) else None
-    thresholds = result.thresholds if result is not None else DEFAULT
+    if result is not None:
+        thresholds = result.thresholds
+    else:
+        thresholds = DEFAULT if uses_classifier(kb) else MATCHER_ONLY
     cv = {lang: t.rates() for lang, t in result.tallies.items()} if result is not None else {}
     return Model(kb.version, build_ranker(kb), thresholds, cv, scam_model.build(kb)), result
 

@@ -39,6 +39,10 @@ class Thresholds:
 #: For knowledge bases too small to cross-validate (tests, a first draft): answer a clear match
 #: (score about +0.3 and 0.5 ahead of the runner-up), suggest what the model does not rule out.
 DEFAULT = Thresholds(answer=0.3, margin=0.5, suggest=-0.5, source="default")
+#: Knowledge bases with more topics than the classifier is trained for (``calibration.
+#: MAX_CLASSIFIER_TOPICS``) are ranked by the matcher alone (score 0-1): these are the fixed
+#: thresholds the matcher used before the classifier existed (answer at 0.58 and 0.04 ahead).
+MATCHER_ONLY = Thresholds(answer=0.58, margin=0.04, suggest=0.30, source="matcher only (large knowledge base)")
 
 
 @dataclass(frozen=True)

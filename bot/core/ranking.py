@@ -58,8 +58,9 @@ class Ranker:
                 out[row] = (
                     out[row] - NO_MATCH_PENALTY if self.classifier is not None and char_text(text, lang) else NO_MATCH
                 )
+            weight = W_MATCHER if self.classifier is not None else 1.0  # the matcher alone: its 0-1 score
             for candidate in found:
-                out[row, self._index[candidate.entry_id]] += W_MATCHER * candidate.score / 100.0
+                out[row, self._index[candidate.entry_id]] += weight * candidate.score / 100.0
         return out
 
     def rank(self, text: str, lang: str) -> list[Candidate]:

@@ -289,8 +289,13 @@ class Renderer:
             if entry is not None:
                 return self.answer(entry, reply.lang, scam_warning=reply.scam is not None)
         if reply.action == "suggest":
-            return self.suggest(reply.suggestions, reply.lang)
-        return self.escalate(reply.lang, volunteers=volunteers)
+            screen = self.suggest(reply.suggestions, reply.lang)
+        else:
+            screen = self.escalate(reply.lang, volunteers=volunteers)
+        if reply.scam is not None:  # the warning first, above the suggestions or the offer of a person
+            warning = self.scam_warning(reply.lang)
+            screen = Screen(f"{warning.html}\n\n{screen.html}", f"{warning.plain}\n\n{screen.plain}", screen.buttons)
+        return screen
 
     def menu_rows(self, lang: str) -> tuple[tuple[Button, ...], ...]:
         return tuple((Button(self.category_label(c, lang), callbacks.encode("c", c)),) for c in CATEGORIES)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
+import sklearn
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
@@ -132,4 +133,8 @@ class QuestionClassifier:
     def decision(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
         """Decision values, one row per text, one column per class (``self.classes``): about +1
         for a class the model recognises, about -1 for one it rules out."""
-        return np.asarray(self.model.decision_function(self._features(texts, langs)))
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            features = self._features(texts, langs)
+        # the linear model's decision function, without scikit-learn's per-call input checks
+        # (a third of the time of one question): our features are always a finite sparse matrix
+        return np.asarray(features @ self.model.coef_.T + self.model.intercept_)

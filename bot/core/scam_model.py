@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import sklearn
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -60,7 +61,9 @@ class ScamClassifier:
 
     def score(self, texts: Sequence[str], langs: Sequence[str]) -> np.ndarray:
         """Decision value per message: above 0 leans scam, below 0 innocent."""
-        return np.asarray(self.model.decision_function(self._features(texts, langs)))
+        with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+            features = self._features(texts, langs)
+        return np.asarray(features @ self.model.coef_.T + self.model.intercept_).ravel()
 
 
 @dataclass

@@ -123,7 +123,7 @@ def test_eval_prints_the_per_language_table(kb_dir: Path, tmp_path: Path) -> Non
         "lang",
         "in-scope",
         "top-1",
-        "correct",
+        "right",
         "wrong",
         "found",
         "escal.",

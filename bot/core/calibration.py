@@ -30,13 +30,14 @@ from functools import partial
 import joblib
 import numpy as np
 
-from bot.core.classifier import QuestionClassifier, examples
+from bot.core.classifier import Example, QuestionClassifier, examples
 from bot.core.knowledge import OUT_OF_SCOPE, KnowledgeBase
 from bot.core.langs import LANGS
 from bot.core.language import detector_for
 from bot.core.matching import Candidate, Matcher
 from bot.core.policy import DEFAULT, Thresholds, decide
 from bot.core.ranking import NO_MATCH, Ranker
+from bot.core.targets import MATCHING, Tally, missed
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,8 @@ MAX_CLASSIFIER_TOPICS = 200
 AIM_WRONG = 0.01
 AIM_OOS = 0.03
 AIM_FOUND = 0.97
-#: Acceptance targets of ``eval --cv`` (per language): (comparison, value).
-TARGETS: dict[str, tuple[str, float]] = {
-    "top1": (">=", 0.92),
-    "right": (">=", 0.70),
-    "wrong": ("<=", 0.015),
-    "found": (">=", 0.97),
-    "oos_answered": ("<=", 0.03),
-    "lang_ok": (">=", 0.99),
-}
+#: Acceptance targets of ``eval --cv`` (per language).
+TARGETS = MATCHING
 #: Below this many phrasings per class on average (8 per class and fold) the knowledge base is too small to
 #: cross-validate (a test knowledge base of a few entries): DEFAULT thresholds apply.
 MIN_PER_CLASS = 40
@@ -76,32 +70,6 @@ class Held:
 
 
 @dataclass
-class Tally:
-    in_scope: int = 0
-    top1: int = 0
-    right: int = 0
-    wrong: int = 0
-    found: int = 0
-    out_of_scope: int = 0
-    oos_answered: int = 0
-    total: int = 0
-    lang_ok: int = 0
-
-    def rates(self) -> dict[str, float]:
-        def share(n: int, d: int) -> float:
-            return n / d if d else 0.0
-
-        return {
-            "top1": share(self.top1, self.in_scope),
-            "right": share(self.right, self.in_scope),
-            "wrong": share(self.wrong, self.in_scope),
-            "found": share(self.found, self.in_scope),
-            "oos_answered": share(self.oos_answered, self.out_of_scope),
-            "lang_ok": share(self.lang_ok, self.total),
-        }
-
-
-@dataclass
 class CrossValidation:
     classes: list[str]
     held: list[Held]
@@ -111,16 +79,7 @@ class CrossValidation:
 
     def failures(self) -> list[str]:
         """Targets not met, as readable lines (empty when every language meets every target)."""
-        out = []
-        for lang in LANGS:
-            tally = self.tallies.get(lang)
-            if tally is None:
-                continue
-            for name, value in tally.rates().items():
-                op, target = TARGETS[name]
-                if (op == ">=" and value < target) or (op == "<=" and value > target):
-                    out.append(f"{lang}: {name} {value:.1%} (target {op} {target:.1%})")
-        return out
+        return missed({lang: self.tallies[lang].rates() for lang in LANGS if lang in self.tallies}, TARGETS)
 
     def table(self) -> str:
         head = f"{'lang':<6}{'phrasings':>10}{'top-1':>8}{'right':>8}{'wrong':>8}{'found':>8}{'off-topic':>10}{'answered':>9}{'language':>9}"
@@ -149,29 +108,9 @@ class CrossValidation:
 # -- folds ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Item:
-    text: str
-    lang: str
-    gold: str
-    group: str
-    key: tuple[str, str, int]  # (entry id or OUT_OF_SCOPE, language, position)
-
-
-def _items(kb: KnowledgeBase) -> list[_Item]:
-    out: list[_Item] = []
-    for entry in kb:
-        for lang, text in entry.texts.items():
-            own = sum(1 for f in text.question_files if not f) if text.question_files else len(text.questions)
-            for index, question in enumerate(text.questions):
-                group = f"{entry.id}#{index}" if index < own else f"{entry.id}#{lang}#{index}"
-                out.append(_Item(question, lang, entry.id, group, (entry.id, lang, index)))
-    for lang, questions in kb.out_of_scope.items():
-        for index, question in enumerate(questions):
-            out.append(
-                _Item(question, lang, OUT_OF_SCOPE, f"{OUT_OF_SCOPE}#{lang}#{index}", (OUT_OF_SCOPE, lang, index))
-            )
-    return out
+def _items(kb: KnowledgeBase) -> list[Example]:
+    """The phrasings cross-validation holds out: entry questions and off-topic examples."""
+    return [e for e in examples(kb) if e.key is not None]
 
 
 def _fold_of(groups: Sequence[str], folds: int) -> list[int]:
@@ -245,10 +184,10 @@ def cross_validate(kb: KnowledgeBase, folds: int = FOLDS) -> CrossValidation:
     return result
 
 
-def _rank_fold(kb: KnowledgeBase, classes: list[str], test: list[_Item]) -> list[Held]:
+def _rank_fold(kb: KnowledgeBase, classes: list[str], test: list[Example]) -> list[Held]:
     """Build the model without ``test`` and rank each of its phrasings (one fold)."""
     column = {c: i for i, c in enumerate(classes)}
-    sub = without(kb, {item.key for item in test})
+    sub = without(kb, {item.key for item in test if item.key is not None})
     ranker = build_ranker(sub)
     detector = detector_for(sub)
     raw = ranker.scores([t.text for t in test], [t.lang for t in test])
@@ -257,7 +196,7 @@ def _rank_fold(kb: KnowledgeBase, classes: list[str], test: list[_Item]) -> list
         scores = np.full(len(classes), NO_MATCH)
         for c, value in zip(ranker.classes, row):
             scores[column[c]] = value
-        out.append(Held(item.text, item.lang, item.gold, detector.detect(item.text).lang or "", scores))
+        out.append(Held(item.text, item.lang, item.label, detector.detect(item.text).lang or "", scores))
     return out
 
 

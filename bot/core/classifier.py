@@ -52,6 +52,9 @@ class Example:
     #: examples of one group go to the same cross-validation fold: a phrasing and its
     #: translations (the entry's own questions at the same position in each language)
     group: str
+    #: where a phrasing stands: (entry id or OUT_OF_SCOPE, language, position), None for
+    #: keywords and answers (cross-validation holds phrasings out by it)
+    key: tuple[str, str, int] | None = None
 
 
 def examples(kb: KnowledgeBase) -> list[Example]:
@@ -64,7 +67,7 @@ def examples(kb: KnowledgeBase) -> list[Example]:
                 # the entry file's questions are parallel across languages (translations of each
                 # other): one group per position; phrasing files are written natively, one group each
                 group = f"{entry.id}#{index}" if index < own else f"{entry.id}#{lang}#{index}"
-                out.append(Example(question, lang, entry.id, "question", group))
+                out.append(Example(question, lang, entry.id, "question", group, (entry.id, lang, index)))
             for keyword in text.keywords:
                 out.append(Example(keyword, lang, entry.id, "keyword", f"{entry.id}#kw"))
             for paragraph in text.all_text.split("\n\n"):
@@ -72,7 +75,11 @@ def examples(kb: KnowledgeBase) -> list[Example]:
                     out.append(Example(paragraph, lang, entry.id, "answer", f"{entry.id}#answer"))
     for lang, questions in kb.out_of_scope.items():
         for index, question in enumerate(questions):
-            out.append(Example(question, lang, OUT_OF_SCOPE, "oos", f"{OUT_OF_SCOPE}#{lang}#{index}"))
+            out.append(
+                Example(
+                    question, lang, OUT_OF_SCOPE, "oos", f"{OUT_OF_SCOPE}#{lang}#{index}", (OUT_OF_SCOPE, lang, index)
+                )
+            )
     return out
 
 

@@ -13,44 +13,10 @@ from dataclasses import dataclass, field
 from bot.core.conversation import Engine, Reply
 from bot.core.knowledge import OUT_OF_SCOPE
 from bot.core.langs import LANGS
+from bot.core.targets import MATCHING, Tally, missed
 
-#: The acceptance targets, per language (fractions): the same as cross-validation's.
-TARGETS = {
-    "top1": (">=", 0.92),
-    "correct": (">=", 0.70),
-    "wrong": ("<=", 0.015),
-    "found": (">=", 0.97),
-    "oos_answered": ("<=", 0.03),
-    "lang_ok": (">=", 0.99),
-}
-
-
-@dataclass
-class Tally:
-    in_scope: int = 0
-    top1: int = 0  # right topic ranked first: answered, first suggestion, or first candidate
-    correct: int = 0
-    wrong: int = 0
-    found: int = 0  # right topic answered, or among the suggestions
-    escalated: int = 0
-    out_of_scope: int = 0
-    oos_answered: int = 0
-    total: int = 0
-    lang_ok: int = 0
-
-    def rates(self) -> dict[str, float]:
-        def share(n: int, d: int) -> float:
-            return n / d if d else 0.0
-
-        return {
-            "top1": share(self.top1, self.in_scope),
-            "correct": share(self.correct, self.in_scope),
-            "wrong": share(self.wrong, self.in_scope),
-            "found": share(self.found, self.in_scope),
-            "escalated": share(self.escalated, self.in_scope),
-            "oos_answered": share(self.oos_answered, self.out_of_scope),
-            "lang_ok": share(self.lang_ok, self.total),
-        }
+#: The acceptance targets, per language: the same as cross-validation's.
+TARGETS = MATCHING
 
 
 @dataclass
@@ -60,20 +26,10 @@ class Report:
 
     def failures(self) -> list[str]:
         """Targets not met, as readable lines (empty when every language meets every target)."""
-        out = []
-        for lang in LANGS:
-            tally = self.tallies.get(lang)
-            if tally is None:
-                continue
-            rates = tally.rates()
-            for name, (op, target) in TARGETS.items():
-                value = rates[name]
-                if (op == ">=" and value < target) or (op == "<=" and value > target):
-                    out.append(f"{lang}: {name} {value:.1%} (target {op} {target:.0%})")
-        return out
+        return missed({lang: self.tallies[lang].rates() for lang in LANGS if lang in self.tallies}, TARGETS)
 
     def table(self) -> str:
-        head = f"{'lang':<8}{'in-scope':>9}{'top-1':>8}{'correct':>9}{'wrong':>8}{'found':>8}{'escal.':>8}{'oos':>6}{'oos-ans':>9}{'lang-ok':>9}"
+        head = f"{'lang':<8}{'in-scope':>9}{'top-1':>8}{'right':>9}{'wrong':>8}{'found':>8}{'escal.':>8}{'oos':>6}{'oos-ans':>9}{'lang-ok':>9}"
         lines = [head, "-" * len(head)]
         for name in (*LANGS, "all"):
             tally = self.tallies.get(name)
@@ -81,12 +37,12 @@ class Report:
                 continue
             r = tally.rates()
             lines.append(
-                f"{name:<8}{tally.in_scope:>9}{r['top1']:>8.1%}{r['correct']:>9.1%}{r['wrong']:>8.1%}{r['found']:>8.1%}"
+                f"{name:<8}{tally.in_scope:>9}{r['top1']:>8.1%}{r['right']:>9.1%}{r['wrong']:>8.1%}{r['found']:>8.1%}"
                 f"{r['escalated']:>8.1%}{tally.out_of_scope:>6}{r['oos_answered']:>9.1%}{r['lang_ok']:>9.1%}"
             )
         lines.append("")
         lines.append("top-1: right topic ranked first (answer, first suggestion or first candidate);")
-        lines.append("correct/wrong: in-scope questions answered with the right/a wrong topic; found: right topic")
+        lines.append("right/wrong: in-scope questions answered with the right/a wrong topic; found: right topic")
         lines.append("answered or suggested; escal.: in-scope escalated; oos-ans: out-of-scope answered with a topic;")
         lines.append("lang-ok: language detected correctly.")
         return "\n".join(lines)
@@ -135,7 +91,7 @@ def evaluate(engine: Engine, records: Iterable[dict]) -> Report:
             else:
                 tally.in_scope += 1
                 tally.top1 += _first(reply) == gold_topic
-                tally.correct += answered and reply.topic == gold_topic
+                tally.right += answered and reply.topic == gold_topic
                 tally.wrong += answered and reply.topic != gold_topic
                 tally.found += (answered and reply.topic == gold_topic) or (
                     reply.action == "suggest" and gold_topic in reply.suggestions

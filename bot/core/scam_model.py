@@ -27,6 +27,7 @@ from bot.core.classifier import char_text
 from bot.core.knowledge import KnowledgeBase, ScamExample
 from bot.core.langs import LANGS
 from bot.core.scamradar import ScamHit, ScamPatterns
+from bot.core.targets import missed
 
 #: Innocent messages flagged, at most, per language, in cross-validation.
 AIM_FALSE_ALARMS = 0.03
@@ -110,13 +111,7 @@ class ScamCV:
     false_alarms: list[ScamExample] = field(default_factory=list)
 
     def failures(self) -> list[str]:
-        out = []
-        for lang, rates in self.rates.items():
-            for name, (op, target) in TARGETS.items():
-                value = rates[name]
-                if (op == ">=" and value < target) or (op == "<=" and value > target):
-                    out.append(f"{lang}: {name} {value:.1%} (target {op} {target:.0%})")
-        return out
+        return missed(self.rates, TARGETS)
 
     def table(self) -> str:
         head = f"{'lang':<6}{'scams':>7}{'caught':>8}{'innocent':>10}{'flagged':>9}"

@@ -617,3 +617,25 @@ async def test_link_from_a_shared_card_opens_that_answer(bot: RunningBot) -> Non
     # an unknown payload falls back to the welcome
     [welcome] = await sent_after(fake, lambda: fake.command(USER, "/start", args=["no-such-entry"], language_code="ht"))
     assert welcome.text == bot.renderer.welcome("ht").html
+
+
+# -- before /start: the bot introduces itself ------------------------------------------------
+
+
+async def test_descriptions_are_set_at_start_up_in_each_language(bot: RunningBot) -> None:
+    """setMyDescription / setMyShortDescription for es, en, fr (Kreyòl: Haitians' phones are
+    mostly in French) and a Spanish default; each says what the bot is and is not."""
+    from bot.telegram.app import description, short_description
+
+    fake = bot.fake
+    await fake.wait_for("setMyShortDescription", count=4, timeout=10)
+    long = {c.params.get("language_code"): c.params["description"] for c in fake.calls_to("setMyDescription")}
+    short = {
+        c.params.get("language_code"): c.params["short_description"] for c in fake.calls_to("setMyShortDescription")
+    }
+    assert set(long) == set(short) == {"es", "en", "fr", None}
+    assert long["fr"] == description("ht") and short["fr"] == short_description("ht")
+    assert long[None] == long["es"] == description("es")
+    assert "Not the government" in short["en"] and "never ask for money" in long["en"]
+    assert "gobierno" in short["es"] and "gouvènman" in short["fr"]
+    assert all(len(text) <= 512 for text in long.values()) and all(len(text) <= 120 for text in short.values())

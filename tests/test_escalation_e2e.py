@@ -303,7 +303,8 @@ async def test_kb_sends_the_answer_in_the_users_language(desk: RunningBot) -> No
     [answer] = await sent(
         fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/kb find-lawyer", message_thread_id=topic)
     )
-    assert answer.text == desk.renderer.answer(entry, "ht").html
+    assert answer.text == desk.renderer.answer(entry, "ht", person=False).html
+    assert cb("h", "find-lawyer") not in flat(answer)  # a volunteer is already talking: no "talk to a person"
     [note] = await fake.wait_for(
         "sendMessage",
         lambda c: c.ok and c.chat_id == VOLUNTEERS and "find-lawyer" in c.text and c.params.get("reply_parameters"),
@@ -328,7 +329,14 @@ async def test_kb_sends_the_answer_in_the_users_language(desk: RunningBot) -> No
     [answer] = await sent(
         fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/kb find-lawyer", message_thread_id=topic)
     )
-    assert answer.text == desk.renderer.answer(entry, "es").html
+    assert answer.text == desk.renderer.answer(entry, "es", person=False).html
+    # /lang with the language the ticket already has renames nothing (Telegram would refuse it)
+    mark = fake.mark()
+    notes = await sent(
+        fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/lang es", message_thread_id=topic), chat_id=VOLUNTEERS
+    )
+    assert any("Español" in note.text for note in notes)
+    assert fake.calls_to("editForumTopic", since=mark) == []
 
 
 async def _lang_is(bot: RunningBot, lang: str) -> bool:

@@ -146,6 +146,34 @@ async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -
         )
 
 
+#: Where each description goes: Telegram has no Haitian Creole interface and Haitians' phones are
+#: mostly in French, so the Creole texts go under "fr"; other interface languages get Spanish.
+DESCRIPTION_LANGS: tuple[tuple[str | None, str], ...] = (("es", "es"), ("en", "en"), ("fr", "ht"), (None, DEFAULT_LANG))
+
+
+async def set_descriptions(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """setMyDescription (shown before /start) and setMyShortDescription (profile and shares):
+    what the bot does; that it is not the government; that it never asks for money or documents."""
+    for language_code, lang in DESCRIPTION_LANGS:
+        await application.bot.set_my_description(description(lang), language_code=language_code)
+        await application.bot.set_my_short_description(short_description(lang), language_code=language_code)
+
+
+def description(lang: str) -> str:
+    """At most 512 characters (Telegram's limit for setMyDescription)."""
+    return _(
+        lang,
+        "I answer questions about the end of humanitarian parole (CHNV), scams and legal options, in Spanish, "
+        "Haitian Creole and English, with dated information from public sources, and I can pass your chat to a "
+        "volunteer. I am not the government and I give no legal advice. I never ask for money or documents.",
+    )[:512]
+
+
+def short_description(lang: str) -> str:
+    """At most 120 characters (Telegram's limit for setMyShortDescription)."""
+    return _(lang, "End of parole (CHNV), scams, legal options. Not the government. Never asks for money.")[:120]
+
+
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     svc = services_of(application)
     await svc.storage.open()
@@ -154,6 +182,10 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
         await set_commands(application)
     except TelegramError as exc:  # the bot works without its command menu
         log.warning("could not register the command menu: %s", type(exc).__name__)
+    try:
+        await set_descriptions(application)
+    except TelegramError as exc:  # nor does it need its description
+        log.warning("could not set the bot's description: %s", type(exc).__name__)
     reload.install_sighup(application)  # kill -HUP re-reads knowledge/ (removed in post_shutdown)
     from bot.telegram import relay  # relay imports this module
 

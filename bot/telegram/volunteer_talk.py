@@ -130,7 +130,9 @@ async def kb(update: Update, context: Context) -> None:
         )
         return
     await relay.to_user(
-        context.application, ticket, relay.screen_payload(svc.renderer.answer(entry, ticket.lang), reply=True)
+        context.application,
+        ticket,
+        relay.screen_payload(svc.renderer.answer(entry, ticket.lang, person=False), reply=True),
     )
     title = svc.renderer.title(entry, svc.desk.lang)
     await _say(
@@ -149,9 +151,10 @@ async def lang(update: Update, context: Context) -> None:
     if code not in LANGS:
         await _say(update, svc.renderer.desk_note(svc.desk.lang, "lang_usage"))
         return
-    await svc.storage.update_ticket(ticket.id, lang=code)
-    await svc.storage.set_language(ticket.user_id, code, chosen=True)
-    await relay.to_group(context.application, ticket, {"kind": "rename"})
+    if code != ticket.lang:  # the same language: nothing to rename (Telegram would refuse it)
+        await svc.storage.update_ticket(ticket.id, lang=code)
+        await svc.storage.set_language(ticket.user_id, code, chosen=True)
+        await relay.to_group(context.application, ticket, {"kind": "rename"})
     await _say(update, svc.renderer.desk_note(svc.desk.lang, "lang_set", language=LANG_NAMES[code]))
 
 

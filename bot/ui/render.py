@@ -179,10 +179,17 @@ class Renderer:
     # -- screens ---------------------------------------------------------------------------
 
     def answer(
-        self, entry: Entry, lang: str, *, extra_buttons: Sequence[Button] = (), scam_warning: bool = False
+        self,
+        entry: Entry,
+        lang: str,
+        *,
+        extra_buttons: Sequence[Button] = (),
+        scam_warning: bool = False,
+        person: bool = True,
     ) -> Screen:
         """An entry's answer. ``scam_warning``: the user's message matched the scam radar, so a
-        warning comes first (above the scam entry, or above the answer the user asked for)."""
+        warning comes first (above the scam entry, or above the answer the user asked for).
+        ``person=False``: no "talk to a person" button (a volunteer is already talking)."""
         reviewed = _(lang, "Reviewed: {date}", date=format_day(entry.reviewed, lang))
         disclaimer = _(lang, "General information, not legal advice.")
         sources_html = "; ".join(
@@ -195,7 +202,7 @@ class Renderer:
         body_html = esc(answer)
         parts_html = [body_html, f"<i>{esc(reviewed)} · {esc(disclaimer)}</i>\n{esc(label)} {sources_html}"]
         parts_plain = [answer, f"{reviewed} · {disclaimer}\n{label}\n{sources_plain}"]
-        if entry.urgent:
+        if entry.urgent and person:
             urgent = _(
                 lang, "If this is happening now, press “Talk to a person”: a volunteer will see your message first."
             )
@@ -211,7 +218,7 @@ class Renderer:
         parts_html.append(esc(helpful))
         parts_plain.append(helpful)
         rows: list[tuple[Button, ...]] = []
-        if entry.urgent:
+        if entry.urgent and person:
             rows.append((self.human_button(lang, entry.id),))
         for rel in entry.related[:3]:
             button = self._entry_button(rel, lang, "➡️ ")
@@ -225,7 +232,7 @@ class Renderer:
         )
         if extra_buttons:
             rows.append(tuple(extra_buttons))
-        if not entry.urgent:
+        if not entry.urgent and person:
             rows.append((self.human_button(lang, entry.id),))
         rows.append(
             (

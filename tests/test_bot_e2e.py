@@ -335,7 +335,8 @@ async def test_feedback_no_keeps_the_question_and_offers_a_person(bot: RunningBo
 )
 async def test_non_text_messages_get_a_friendly_reply(bot: RunningBot, kind: str, documents: bool) -> None:
     [call] = await sent_after(bot.fake, lambda: getattr(bot.fake, kind)(USER, language_code="ht"))
-    assert_html(call, bot.renderer.only_text("ht", documents=documents))
+    assert_html(call, bot.renderer.only_text("ht", documents=documents, voice=kind == "voice", volunteers=False))
+    assert buttons(call) == [[cb("h")], [cb("m")]]  # no dead end: a person, or all the topics
     assert (_("ht", "For your safety, do not send photos of your documents or papers here.") in call.text) is documents
 
 

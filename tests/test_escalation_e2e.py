@@ -824,3 +824,15 @@ async def test_asking_for_a_person_in_words_shows_the_consent_screen(desk: Runni
     [consent] = await sent(fake, lambda: fake.message(USER, text, language_code=lang), chat_id=USER)
     assert flat(consent) == [cb("k", "yes"), cb("k", "no")]
     assert not fake.calls_to("createForumTopic")
+
+
+async def test_a_voice_note_offers_a_volunteer_in_one_tap(desk: RunningBot) -> None:
+    """A voice note cannot be read: the bot says so, and one tap on "Talk to a person" leads to
+    the consent screen (nothing reaches the group before "yes")."""
+    fake = desk.fake
+    [reply] = await sent(fake, lambda: fake.voice(USER, language_code="es"), chat_id=USER)
+    assert "No puedo escuchar notas de voz" in reply.text and "voluntario" in reply.text
+    assert flat(reply) == [cb("h"), cb("m")]
+    [consent] = await sent(fake, lambda: fake.callback_query(USER, cb("h")), chat_id=USER)
+    assert flat(consent) == [cb("k", "yes"), cb("k", "no")]
+    assert not fake.calls_to("createForumTopic")

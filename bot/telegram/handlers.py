@@ -199,7 +199,13 @@ async def not_text(update: Update, context: Context) -> None:
     if user is None or message is None:
         return
     lang = await svc.lang_of(user.id, user.language_code)
-    await _send(update, svc.renderer.only_text(lang, documents=bool(message.photo or message.document)))
+    screen = svc.renderer.only_text(
+        lang,
+        documents=bool(message.photo or message.document),
+        voice=bool(message.voice or message.video_note or message.audio),
+        volunteers=svc.volunteers,
+    )
+    await _send(update, screen)
 
 
 async def edited(update: Update, context: Context) -> None:

@@ -269,8 +269,13 @@ class Renderer:
         text = _(lang, "I don't have a reliable answer to that. A volunteer can read your question and reply here.")
         if not volunteers:
             text = _(lang, "I don't have a reliable answer to that, and no volunteer is available right now.")
-        rows = ((self.human_button(lang),), (Button("📚 " + _(lang, "See all topics"), callbacks.encode("m")),))
-        return Screen(esc(text), text, rows)
+        return Screen(esc(text), text, self.way_out(lang))
+
+    def way_out(self, lang: str) -> tuple[tuple[Button, ...], ...]:
+        """The buttons under every reply that is not an answer, so no reply is a dead end: a
+        person (a volunteer; without volunteers connected, how to reach a lawyer or an
+        accredited representative) and all the topics."""
+        return ((self.human_button(lang),), (Button("📚 " + _(lang, "See all topics"), callbacks.encode("m")),))
 
     def smalltalk(self, kind: str, lang: str) -> Screen:
         """The polite reply to thanks, a goodbye or a greeting, with the topics (never a volunteer
@@ -385,20 +390,25 @@ class Renderer:
         text = _(lang, "This button has expired. Here are the topics:")
         return Screen(esc(text), text, self.menu_rows(lang))
 
-    def only_text(self, lang: str, *, documents: bool = False) -> Screen:
+    def only_text(self, lang: str, *, documents: bool = False, voice: bool = False, volunteers: bool = True) -> Screen:
         """A sticker, photo, voice message, file or location instead of text."""
-        text = _(lang, "I can only read text messages. Please write your question in words.")
+        if voice and volunteers:
+            text = _(lang, "I can't listen to voice notes: write your question, or send it to a volunteer.")
+        elif voice:
+            text = _(lang, "I can't listen to voice notes: please write your question in words.")
+        else:
+            text = _(lang, "I can only read text messages. Please write your question in words.")
         if documents:
             text += "\n" + _(lang, "For your safety, do not send photos of your documents or papers here.")
-        return Screen(esc(text), text)
+        return Screen(esc(text), text, self.way_out(lang))
 
     def too_long(self, lang: str) -> Screen:
         text = _(lang, "Your message is too long for me. Please ask your question in a few sentences.")
-        return Screen(esc(text), text)
+        return Screen(esc(text), text, self.way_out(lang))
 
     def edited(self, lang: str) -> Screen:
         text = _(lang, "I only read new messages. If you corrected your question, please send it again.")
-        return Screen(esc(text), text)
+        return Screen(esc(text), text, self.way_out(lang))
 
     # -- talking to a person (bot.core.escalation): what the user sees ----------------------------
 

@@ -180,6 +180,16 @@ async def test_question_gets_the_answer(bot: RunningBot) -> None:
         [cb("a", "work-permit")],
         [cb("y", "chnv-ended"), cb("n", "chnv-ended")],
         [cb("h", "chnv-ended")],
+        [cb("o", "chnv-ended")],  # follow and share behind "More": the answer stays on screen
+    ]
+    # "More" puts follow and share in its place
+    [more] = await sent_after(
+        fake, lambda: fake.callback_query(USER, cb("o", "chnv-ended")), method="editMessageReplyMarkup"
+    )
+    assert buttons(more) == [
+        [cb("a", "work-permit")],
+        [cb("y", "chnv-ended"), cb("n", "chnv-ended")],
+        [cb("h", "chnv-ended")],
         [cb("w", "chnv-ended"), cb("s", "chnv-ended")],
     ]
     question_id = fake.chat_history(USER)[0]["message_id"]
@@ -302,7 +312,7 @@ async def test_feedback_yes_is_stored_without_user_and_removes_the_vote_buttons(
     assert buttons(edit) == [
         [cb("a", "work-permit")],
         [cb("h", "chnv-ended")],
-        [cb("w", "chnv-ended"), cb("s", "chnv-ended")],
+        [cb("o", "chnv-ended")],
     ]
     [ack] = fake.calls_to("answerCallbackQuery")
     assert ack.params["text"] == _("es", "Thank you for your feedback!")
@@ -614,7 +624,7 @@ async def test_link_from_a_shared_card_opens_that_answer(bot: RunningBot) -> Non
     [call] = await sent_after(fake, lambda: fake.command(USER, "/start", args=["chnv-ended"], language_code="ht"))
     entry = bot.services.engine.kb.get("chnv-ended")
     assert entry.text("ht").answer.split("\n")[0][:40] in call.text
-    assert cb("s", "chnv-ended") in flat(call)
+    assert cb("o", "chnv-ended") in flat(call)  # share and follow, behind "More"
     # an unknown payload falls back to the welcome
     [welcome] = await sent_after(fake, lambda: fake.command(USER, "/start", args=["no-such-entry"], language_code="ht"))
     assert welcome.text == bot.renderer.welcome("ht").html

@@ -27,6 +27,7 @@ VALID = [
     ("i", ""),
     ("w", "chnv-ended"),
     ("s", "chnv-ended"),
+    ("o", "chnv-ended"),
     ("x", ""),
 ]
 

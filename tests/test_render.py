@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from helpers import TODAY, generic_lang, write_entry, write_small_kb, write_synonyms
@@ -227,3 +228,18 @@ CREOLE_MONTHS = [
 @pytest.mark.parametrize("month", range(1, 13))
 def test_creole_month_names(month: int) -> None:
     assert format_day(dt.date(2026, month, 5), "ht") == f"5 {CREOLE_MONTHS[month - 1]} 2026"
+
+
+def test_an_answer_keeps_to_five_rows_of_buttons() -> None:
+    """Two related topics, helpful yes/no, a person, "More" (follow and share): the answer stays
+    on a small phone's screen."""
+    from bot.core import knowledge
+
+    result = knowledge.load(Path(__file__).resolve().parent.parent / "knowledge", near_duplicates=False)
+    assert result.kb is not None
+    renderer = Renderer(result.kb)
+    for entry in result.kb:
+        for lang in ("es", "ht", "en"):
+            rows = renderer.answer(entry, lang).buttons
+            assert len(rows) <= 5 and sum(len(r) for r in rows) <= 6, (entry.id, lang)
+            assert rows[-1][0].data.startswith("1|o|")

@@ -265,6 +265,7 @@ def build_application(
             CallbackQueryHandler(h.show_entry, pattern=_pressed("a")),
             CallbackQueryHandler(h.share_entry, pattern=_pressed("s")),
             CallbackQueryHandler(h.follow_entry, pattern=_pressed("w")),
+            CallbackQueryHandler(h.more_options, pattern=_pressed("o")),
             CallbackQueryHandler(h.show_category, pattern=_pressed("c")),
             CallbackQueryHandler(h.show_menu, pattern=_pressed("m")),
             CallbackQueryHandler(h.choose_language, pattern=_pressed("l")),

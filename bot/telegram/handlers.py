@@ -228,6 +228,20 @@ async def show_entry(update: Update, context: Context) -> None:
     await _send(update, screen or svc.renderer.expired(lang), reply_to=_question_id(update))
 
 
+async def more_options(update: Update, context: Context) -> None:
+    """ "More" under an answer: show follow and share in its place (the answer stays as it is)."""
+    svc, lang, entry_id = await _button(update, context)
+    query = _query(update)
+    await query.answer()
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    keyboard = keyboards.expanded(message.reply_markup, svc.renderer.more_buttons(entry_id, lang))
+    if keyboard != message.reply_markup:
+        with contextlib.suppress(BadRequest):  # the message is too old to edit: nothing to do
+            await message.edit_reply_markup(reply_markup=keyboard)
+
+
 async def follow_entry(update: Update, context: Context) -> None:
     """Remember that the user wants this answer again when a maintainer updates it."""
     svc, lang, entry_id = await _button(update, context)

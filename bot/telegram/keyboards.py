@@ -42,3 +42,22 @@ def _is_feedback(button: InlineKeyboardButton) -> bool:
     data = button.callback_data if isinstance(button.callback_data, str) else None
     pressed = callbacks.decode(data)
     return pressed is not None and pressed.action in FEEDBACK_ACTIONS
+
+
+def expanded(current: InlineKeyboardMarkup | None, more: Sequence[Button]) -> InlineKeyboardMarkup | None:
+    """``current`` with its "More" button replaced by the ``more`` buttons (one row)."""
+    if current is None:
+        return None
+    rows = []
+    for row in current.inline_keyboard:
+        if any(_action(b) == "o" for b in row):
+            rows.append([InlineKeyboardButton(b.label, callback_data=b.data) for b in more])
+        else:
+            rows.append(list(row))
+    return InlineKeyboardMarkup(rows)
+
+
+def _action(button: InlineKeyboardButton) -> str | None:
+    data = button.callback_data if isinstance(button.callback_data, str) else None
+    pressed = callbacks.decode(data)
+    return pressed.action if pressed else None

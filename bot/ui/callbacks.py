@@ -31,6 +31,7 @@ ACTIONS: dict[str, re.Pattern[str]] = {
     "i": re.compile(r"^$"),  # share my numbers (A-number, phone ...) with the volunteer
     "w": re.compile(rf"^{_ID}$"),  # follow an entry (tell me if it changes)
     "s": re.compile(rf"^{_ID}$"),  # share card of an entry
+    "o": re.compile(rf"^{_ID}$"),  # more options under an answer (follow, share)
     "x": re.compile(r"^$"),  # cancel the request for a person
 }
 

@@ -21,6 +21,9 @@ from bot.core.langs import LANG_NAMES, LANGS
 from bot.ui import callbacks
 from bot.ui.i18n import _
 
+#: Related topics offered under an answer: with "was this helpful", a person and "More" the
+#: keyboard stays at five rows, so the answer itself stays on a small phone's screen.
+RELATED_SHOWN = 2
 #: Telegram's limit for one message.
 MESSAGE_LIMIT = 4096
 
@@ -220,7 +223,7 @@ class Renderer:
         rows: list[tuple[Button, ...]] = []
         if entry.urgent and person:
             rows.append((self.human_button(lang, entry.id),))
-        for rel in entry.related[:3]:
+        for rel in entry.related[:RELATED_SHOWN]:
             button = self._entry_button(rel, lang, "➡️ ")
             if button:
                 rows.append((button,))
@@ -234,13 +237,15 @@ class Renderer:
             rows.append(tuple(extra_buttons))
         if not entry.urgent and person:
             rows.append((self.human_button(lang, entry.id),))
-        rows.append(
-            (
-                Button("🔔 " + _(lang, "Tell me if this changes"), callbacks.encode("w", entry.id)),
-                Button("📤 " + _(lang, "Share this answer"), callbacks.encode("s", entry.id)),
-            )
-        )
+        rows.append((Button("⋯ " + _(lang, "More"), callbacks.encode("o", entry.id)),))
         return Screen("\n\n".join(parts_html), "\n\n".join(parts_plain), tuple(rows))
+
+    def more_buttons(self, entry_id: str, lang: str) -> tuple[Button, ...]:
+        """What "More" under an answer opens: follow the answer, share it."""
+        return (
+            Button("🔔 " + _(lang, "Tell me if this changes"), callbacks.encode("w", entry_id)),
+            Button("📤 " + _(lang, "Share this answer"), callbacks.encode("s", entry_id)),
+        )
 
     def share_card(self, entry: Entry, lang: str, bot_username: str = "") -> Screen:
         """A compact, forwardable card: the answer, its reviewed date, its sources and a link

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from functools import partial
@@ -836,3 +837,11 @@ async def test_a_voice_note_offers_a_volunteer_in_one_tap(desk: RunningBot) -> N
     [consent] = await sent(fake, lambda: fake.callback_query(USER, cb("h")), chat_id=USER)
     assert flat(consent) == [cb("k", "yes"), cb("k", "no")]
     assert not fake.calls_to("createForumTopic")
+
+
+async def test_the_header_lists_best_guesses_by_title_without_scores(desk: RunningBot) -> None:
+    header = await escalate(desk, question="me llego un correo que dice non confirm, que hago")
+    guesses = header.text.split(_("en", "The bot's best guesses:"))[1].split("\n\n")[0]
+    lines = [line for line in guesses.splitlines() if line.startswith("• ")]
+    assert lines and all(" — /kb " in line for line in lines)
+    assert not re.search(r"\(\d+(\.\d+)?\)", guesses)  # no raw scores

@@ -582,9 +582,8 @@ class Renderer:
         known = [(self.kb.get(e), score) for e, score in guesses]
         if known and any(e is not None for e, _s in known):
             lines.append("\n" + esc(_(lang, "The bot's best guesses:")))
-            lines.extend(
-                f"• {esc(e.id)}: {esc(self.title(e, lang))} ({score:g})" for e, score in known if e is not None
-            )
+            # by title, with the command that sends that answer; no raw scores (they mean nothing to a person)
+            lines.extend(f"• {esc(self.title(e, lang))} — /kb {esc(e.id)}" for e, _score in known if e is not None)
         if plain:
             how = _(
                 lang,

@@ -87,17 +87,32 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_eval_cv(args: argparse.Namespace, settings: Settings) -> int:
-    """``eval --cv``: grouped cross-validation over the knowledge base's own phrasings."""
+def _knowledge_base(settings: Settings):
+    """The knowledge base, or None after printing its errors (for the maintainers' commands)."""
     from bot.core import knowledge
-    from bot.core.calibration import cross_validate
 
     result = knowledge.load(settings.knowledge_dir, near_duplicates=False)
     if result.kb is None:
         for problem in result.errors:
             print(problem, file=sys.stderr)
+    return result.kb
+
+
+def _below_target(failures: list[str], strict: bool) -> int:
+    if failures:
+        print()
+        print("Below target: " + "; ".join(failures))
+    return 1 if (strict and failures) else 0
+
+
+def cmd_eval_cv(args: argparse.Namespace, settings: Settings) -> int:
+    """``eval --cv``: grouped cross-validation over the knowledge base's own phrasings."""
+    from bot.core.calibration import cross_validate
+
+    kb = _knowledge_base(settings)
+    if kb is None:
         return 1
-    report = cross_validate(result.kb)
+    report = cross_validate(kb)
     print(report.table())
     if report.confusions:
         print()
@@ -110,24 +125,17 @@ def cmd_eval_cv(args: argparse.Namespace, settings: Settings) -> int:
             first = report.classes[int(held.scores.argmax())]
             if first != held.gold:
                 print(f"[{held.lang}] want={held.gold} first={first}  {held.text}")
-    failures = report.failures()
-    if failures:
-        print()
-        print("Below target: " + "; ".join(failures))
-    return 1 if (args.strict and failures) else 0
+    return _below_target(report.failures(), args.strict)
 
 
 def cmd_eval_scam(args: argparse.Namespace, settings: Settings) -> int:
     """``eval --scam``: cross-validation of the scam radar on ``knowledge/scam-examples/``."""
-    from bot.core import knowledge
     from bot.core.scam_model import cross_validate
 
-    result = knowledge.load(settings.knowledge_dir, near_duplicates=False)
-    if result.kb is None:
-        for problem in result.errors:
-            print(problem, file=sys.stderr)
+    kb = _knowledge_base(settings)
+    if kb is None:
         return 1
-    report = cross_validate(result.kb)
+    report = cross_validate(kb)
     print(report.table())
     if args.show_misses:
         print()
@@ -135,11 +143,7 @@ def cmd_eval_scam(args: argparse.Namespace, settings: Settings) -> int:
             print(f"[{example.lang}] missed scam ({example.family}): {example.text}")
         for example in report.false_alarms:
             print(f"[{example.lang}] false alarm ({example.family}): {example.text}")
-    failures = report.failures()
-    if failures:
-        print()
-        print("Below target: " + "; ".join(failures))
-    return 1 if (args.strict and failures) else 0
+    return _below_target(report.failures(), args.strict)
 
 
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -170,24 +174,18 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
             print(
                 f"[{record.get('lang')}->{reply.lang}] want={record.get('topic')} got={reply.action}:{reply.topic or ','.join(reply.suggestions)} {reply.score}  {record['text']}"
             )
-    failures = report.failures()
-    if failures:
-        print()
-        print("Below target: " + "; ".join(failures))
-    return 1 if (args.strict and failures) else 0
+    return _below_target(report.failures(), args.strict)
 
 
 def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.core import knowledge, translations
+    from bot.core import translations
 
-    result = knowledge.load(settings.knowledge_dir, near_duplicates=False)
-    if result.kb is None:
-        for problem in result.errors:
-            print(problem, file=sys.stderr)
+    kb = _knowledge_base(settings)
+    if kb is None:
         return 1
     if args.stamp:
         entry_id, lang = args.stamp
-        entry = result.kb.get(entry_id)
+        entry = kb.get(entry_id)
         if entry is None:
             print(f"no entry with the id {entry_id!r}", file=sys.stderr)
             return 2
@@ -201,7 +199,7 @@ def cmd_translations(args: argparse.Namespace, settings: Settings) -> int:
                 return 2
             print(f"{entry_id} {code}: marked as translated from the current {entry.source_lang} answer")
         return 0
-    found = translations.stale(result.kb)
+    found = translations.stale(kb)
     for item in found:
         why = "source answer changed since translation" if item.reason == "changed" else "never marked as reviewed"
         print(f"{item.file}:{item.line}: {item.entry_id} [{item.lang}] from [{item.source_lang}]: {why}")

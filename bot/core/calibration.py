@@ -37,7 +37,7 @@ from bot.core.language import detector_for
 from bot.core.matching import Candidate, Matcher
 from bot.core.policy import DEFAULT, Thresholds, decide
 from bot.core.ranking import NO_MATCH, Ranker
-from bot.core.targets import MATCHING, Tally, missed
+from bot.core.targets import MATCHING, Tally, failures, table
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +79,10 @@ class CrossValidation:
 
     def failures(self) -> list[str]:
         """Targets not met, as readable lines (empty when every language meets every target)."""
-        return missed({lang: self.tallies[lang].rates() for lang in LANGS if lang in self.tallies}, TARGETS)
+        return failures(self.tallies, TARGETS)
 
     def table(self) -> str:
-        head = f"{'lang':<6}{'phrasings':>10}{'top-1':>8}{'right':>8}{'wrong':>8}{'found':>8}{'off-topic':>10}{'answered':>9}{'language':>9}"
-        lines = [head, "-" * len(head)]
-        for name in (*LANGS, "all"):
-            tally = self.tallies.get(name)
-            if tally is None:
-                continue
-            r = tally.rates()
-            lines.append(
-                f"{name:<6}{tally.in_scope:>10}{r['top1']:>8.1%}{r['right']:>8.1%}{r['wrong']:>8.1%}{r['found']:>8.1%}"
-                f"{tally.out_of_scope:>10}{r['oos_answered']:>9.1%}{r['lang_ok']:>9.1%}"
-            )
+        lines = table(self.tallies)
         t = self.thresholds
         lines += [
             "",

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.core.conversation import Engine, Reply
 from bot.core.knowledge import OUT_OF_SCOPE
-from bot.core.langs import LANGS
-from bot.core.targets import MATCHING, Tally, missed
+from bot.core.targets import MATCHING, Tally, failures, table
 
 #: The acceptance targets, per language: the same as cross-validation's.
 TARGETS = MATCHING
@@ -26,20 +25,10 @@ class Report:
 
     def failures(self) -> list[str]:
         """Targets not met, as readable lines (empty when every language meets every target)."""
-        return missed({lang: self.tallies[lang].rates() for lang in LANGS if lang in self.tallies}, TARGETS)
+        return failures(self.tallies, TARGETS)
 
     def table(self) -> str:
-        head = f"{'lang':<8}{'in-scope':>9}{'top-1':>8}{'right':>9}{'wrong':>8}{'found':>8}{'escal.':>8}{'oos':>6}{'oos-ans':>9}{'lang-ok':>9}"
-        lines = [head, "-" * len(head)]
-        for name in (*LANGS, "all"):
-            tally = self.tallies.get(name)
-            if tally is None:
-                continue
-            r = tally.rates()
-            lines.append(
-                f"{name:<8}{tally.in_scope:>9}{r['top1']:>8.1%}{r['right']:>9.1%}{r['wrong']:>8.1%}{r['found']:>8.1%}"
-                f"{r['escalated']:>8.1%}{tally.out_of_scope:>6}{r['oos_answered']:>9.1%}{r['lang_ok']:>9.1%}"
-            )
+        lines = table(self.tallies)
         lines.append("")
         lines.append("top-1: right topic ranked first (answer, first suggestion or first candidate);")
         lines.append("right/wrong: in-scope questions answered with the right/a wrong topic; found: right topic")

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.core.langs import LANGS
+
 #: The matching targets of issue 16, per language: ``eval FILE`` and ``eval --cv`` alike.
 MATCHING: dict[str, tuple[str, float]] = {
     "top1": (">=", 0.92),
@@ -60,3 +62,27 @@ def missed(rates: Mapping[str, Mapping[str, float]], targets: Mapping[str, tuple
             if (op == ">=" and value < target) or (op == "<=" and value > target):
                 out.append(f"{lang}: {name} {value:.1%} (target {op} {target:.1%})")
     return out
+
+
+def failures(tallies: Mapping[str, Tally], targets: Mapping[str, tuple[str, float]]) -> list[str]:
+    """``missed`` for per-language tallies, in the order es, ht, en."""
+    return missed({lang: tallies[lang].rates() for lang in LANGS if lang in tallies}, targets)
+
+
+def table(tallies: Mapping[str, Tally]) -> list[str]:
+    """The per-language table of ``eval FILE`` and ``eval --cv`` (languages, then "all")."""
+    head = (
+        f"{'lang':<8}{'in-scope':>9}{'top-1':>8}{'right':>9}{'wrong':>8}{'found':>8}{'escal.':>8}{'oos':>6}"
+        f"{'oos-ans':>9}{'lang-ok':>9}"
+    )
+    lines = [head, "-" * len(head)]
+    for name in (*LANGS, "all"):
+        tally = tallies.get(name)
+        if tally is None:
+            continue
+        r = tally.rates()
+        lines.append(
+            f"{name:<8}{tally.in_scope:>9}{r['top1']:>8.1%}{r['right']:>9.1%}{r['wrong']:>8.1%}{r['found']:>8.1%}"
+            f"{r['escalated']:>8.1%}{tally.out_of_scope:>6}{r['oos_answered']:>9.1%}{r['lang_ok']:>9.1%}"
+        )
+    return lines

@@ -15,7 +15,8 @@ evaluation set: they are computed here, from the knowledge base alone, every tim
    right topic (answered or suggested) for ``AIM_FOUND`` of them.
 
 ``python -m bot eval --cv`` prints the same figures per language; ``tests/test_cv.py`` fails
-when they fall below ``TARGETS``.
+when the safety targets (wrong, off-topic answered, found, language) are missed or accuracy
+falls below its floors, and turns red the day ``TARGETS`` are all met (then promote it).
 """
 
 from __future__ import annotations

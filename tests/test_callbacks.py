@@ -28,6 +28,7 @@ VALID = [
     ("w", "chnv-ended"),
     ("s", "chnv-ended"),
     ("o", "chnv-ended"),
+    ("u", "know-your-rights"),
     ("x", ""),
 ]
 

@@ -845,3 +845,33 @@ async def test_the_header_lists_best_guesses_by_title_without_scores(desk: Runni
     lines = [line for line in guesses.splitlines() if line.startswith("• ")]
     assert lines and all(" — /kb " in line for line in lines)
     assert not re.search(r"\(\d+(\.\d+)?\)", guesses)  # no raw scores
+
+
+async def test_an_urgent_answer_reaches_a_volunteer_in_one_tap(desk: RunningBot) -> None:
+    """An urgent entry answers with the immediate steps and the consent question in the same
+    message; one tap opens an urgent ticket, alerts the General topic, and keeps the steps on screen."""
+    fake = desk.fake
+    [answer] = await sent(fake, lambda: fake.message(USER, "ice detuvo a mi esposo"), chat_id=USER)
+    entry = desk.services.engine.kb.get("ice-detention")
+    assert answer.text == desk.renderer.answer(entry, "es", consent_hours=desk.services.desk.reply_hours).html
+    assert flat(answer)[0] == cb("u", "ice-detention")
+    english = desk.renderer.answer(entry, "en", consent_hours=24).plain
+    assert "not the government and not lawyers" in english and "Nothing is sent until you agree" in english
+    assert not fake.calls_to("createForumTopic")  # nothing before the tap
+
+    taps = 0
+    mark = fake.mark()
+    fake.callback_query(USER, cb("u", "ice-detention"), message_id=answer.result["message_id"])
+    taps += 1
+    [created] = await fake.wait_for("createForumTopic", since=mark)
+    assert created.params["name"] == "#1 · ES · ⚠️ URGENT"
+    [alert] = await fake.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and "message_thread_id" not in c.params, since=mark
+    )
+    assert "⚠️" in alert.text and "https://t.me/c/9000/" in alert.text
+    [opened] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER, since=mark)
+    assert opened.text == desk.renderer.ticket_opened("es", desk.services.desk.reply_hours).html
+    [edit] = await fake.wait_for("editMessageReplyMarkup", since=mark)
+    assert cb("u", "ice-detention") not in flat(edit)  # the steps stay, the "yes" goes
+    assert taps == 1
+    assert (await ticket_of(desk)).urgent

@@ -273,6 +273,7 @@ def build_application(
             CallbackQueryHandler(h.not_helpful, pattern=_pressed("n")),
             CallbackQueryHandler(h.talk_to_person, pattern=_pressed("h")),
             CallbackQueryHandler(p.consent, pattern=_pressed("k")),
+            CallbackQueryHandler(p.urgent_yes, pattern=_pressed("u")),
             CallbackQueryHandler(p.document_choice, pattern=_pressed("p")),
             CallbackQueryHandler(p.share_numbers, pattern=_pressed("i")),
             CallbackQueryHandler(p.cancel, pattern=_pressed("x")),

@@ -28,20 +28,20 @@ def markup(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup | None:
 
 def without_feedback(current: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
     """``current`` without its yes/no row, so an answer can be rated only once."""
+    return without_actions(current, FEEDBACK_ACTIONS)
+
+
+def without_actions(current: InlineKeyboardMarkup | None, actions: Iterable[str]) -> InlineKeyboardMarkup | None:
+    """``current`` without the buttons of those callback actions (rows left empty go too)."""
     if current is None:
         return None
+    drop = frozenset(actions)
     rows = []
     for row in current.inline_keyboard:
-        kept = [b for b in row if not _is_feedback(b)]
+        kept = [b for b in row if _action(b) not in drop]
         if kept:
             rows.append(kept)
     return InlineKeyboardMarkup(rows) if rows else None
-
-
-def _is_feedback(button: InlineKeyboardButton) -> bool:
-    data = button.callback_data if isinstance(button.callback_data, str) else None
-    pressed = callbacks.decode(data)
-    return pressed is not None and pressed.action in FEEDBACK_ACTIONS
 
 
 def expanded(current: InlineKeyboardMarkup | None, more: Sequence[Button]) -> InlineKeyboardMarkup | None:

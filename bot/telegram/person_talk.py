@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ParseMode
@@ -101,21 +102,48 @@ async def consent(update: Update, context: Context) -> None:
     if _arg(update) != "yes":
         await _replace(update, svc.renderer.consent_declined(lang))
         return
+    await _open_request(update, context, svc, user.id, lang, entry_id, _replace)
+
+
+async def urgent_yes(update: Update, context: Context) -> None:
+    """One tap under an urgent answer (ICE at the door, detention, removal): that message carried
+    the consent question, so the request opens now, urgent; the steps stay on screen."""
+    svc, query = services(context), _query(update)
+    user = query.from_user  # the update's effective_user
+    lang = await _lang(svc, user)
+    await query.answer()
+    message = query.message
+    if isinstance(message, Message):  # the answer stays; its "yes" button goes
+        with contextlib.suppress(BadRequest):
+            await message.edit_reply_markup(reply_markup=keyboards.without_actions(message.reply_markup, {"u"}))
+    await _open_request(update, context, svc, user.id, lang, _arg(update), _show)
+
+
+async def _open_request(
+    update: Update,
+    context: Context,
+    svc: Services,
+    user_id: int,
+    lang: str,
+    entry_id: str,
+    show: Callable[[Update, Screen], Awaitable[None]],
+) -> None:
+    """Open the person's request (after their consent) and hand the header to the volunteers."""
     if not svc.desk.available:
-        await _replace(update, svc.renderer.human_unavailable(lang))
+        await show(update, svc.renderer.human_unavailable(lang))
         return
-    ticket, new = await open_ticket(svc.storage, svc.engine, svc.desk, user.id, lang, entry_id, utc_now())
+    ticket, new = await open_ticket(svc.storage, svc.engine, svc.desk, user_id, lang, entry_id, utc_now())
     if not new:
-        await _replace(update, svc.renderer.ticket_already_open(lang))
+        await show(update, svc.renderer.ticket_already_open(lang))
         return
     log.info(
         "ticket #%d opened (user %s, %s%s)",
         ticket.id,
-        hash_user(user.id, svc.settings.log_salt),
+        hash_user(user_id, svc.settings.log_salt),
         lang,
         ", urgent" if ticket.urgent else "",
     )
-    await _replace(update, svc.renderer.ticket_opened(lang, svc.desk.reply_hours))
+    await show(update, svc.renderer.ticket_opened(lang, svc.desk.reply_hours))
     await relay.flush(context.application, ticket.id, "group")
 
 

@@ -108,7 +108,7 @@ class Services:
         if reply.action == "answer" and reply.topic:
             self.topics.remember(user_id, reply.topic, now)
         await self._record(reply)
-        return reply, self.renderer.reply(reply, volunteers=self.volunteers)
+        return reply, self.renderer.reply(reply, volunteers=self.volunteers, hours=self.desk.reply_hours)
 
     async def _record(self, reply: Reply) -> None:
         if reply.smalltalk:
@@ -127,7 +127,7 @@ class Services:
         await self.storage.count(lang, entry_id)
         if user_id is not None:
             self.topics.remember(user_id, entry_id, time.monotonic())
-        return self.renderer.answer(found, lang)
+        return self.renderer.answer(found, lang, consent_hours=self.desk.reply_hours if self.volunteers else None)
 
     async def feedback(self, entry_id: str, lang: str, helpful: bool, question: str | None) -> None:
         """Store a vote (entry, language, day; no user id); keep the question of a "no"."""

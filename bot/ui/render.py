@@ -189,10 +189,14 @@ class Renderer:
         extra_buttons: Sequence[Button] = (),
         scam_warning: bool = False,
         person: bool = True,
+        consent_hours: int | None = None,
     ) -> Screen:
         """An entry's answer. ``scam_warning``: the user's message matched the scam radar, so a
         warning comes first (above the scam entry, or above the answer the user asked for).
-        ``person=False``: no "talk to a person" button (a volunteer is already talking)."""
+        ``person=False``: no "talk to a person" button (a volunteer is already talking).
+        ``consent_hours``: volunteers are connected and answer within about that many hours: an
+        urgent entry then carries the consent question itself, so one tap opens the request."""
+        one_tap = entry.urgent and person and consent_hours is not None
         reviewed = _(lang, "Reviewed: {date}", date=format_day(entry.reviewed, lang))
         disclaimer = _(lang, "General information, not legal advice.")
         sources_html = "; ".join(
@@ -205,7 +209,11 @@ class Renderer:
         body_html = esc(answer)
         parts_html = [body_html, f"<i>{esc(reviewed)} · {esc(disclaimer)}</i>\n{esc(label)} {sources_html}"]
         parts_plain = [answer, f"{reviewed} · {disclaimer}\n{label}\n{sources_plain}"]
-        if entry.urgent and person:
+        if one_tap and consent_hours is not None:
+            consent = self.consent(lang, consent_hours).plain.split("\n")
+            parts_html.insert(1, "<b>" + esc(consent[0]) + "</b>\n" + esc("\n".join(consent[1:])))
+            parts_plain.insert(1, "\n".join(consent))
+        elif entry.urgent and person:
             urgent = _(
                 lang, "If this is happening now, press “Talk to a person”: a volunteer will see your message first."
             )
@@ -221,7 +229,9 @@ class Renderer:
         parts_html.append(esc(helpful))
         parts_plain.append(helpful)
         rows: list[tuple[Button, ...]] = []
-        if entry.urgent and person:
+        if one_tap:
+            rows.append((Button("✅ " + _(lang, "Yes, send to a volunteer now"), callbacks.encode("u", entry.id)),))
+        elif entry.urgent and person:
             rows.append((self.human_button(lang, entry.id),))
         for rel in entry.related[:RELATED_SHOWN]:
             button = self._entry_button(rel, lang, "➡️ ")
@@ -293,7 +303,7 @@ class Renderer:
             message = _(lang, "Hello! Write your question in your own words, or pick a topic.")
         return Screen(esc(message), message, self.menu_rows(lang))
 
-    def reply(self, reply: Reply, *, volunteers: bool = True) -> Screen:
+    def reply(self, reply: Reply, *, volunteers: bool = True, hours: int | None = None) -> Screen:
         """The screen for the engine's reply (shared by Telegram, inline answers and the terminal).
 
         ``volunteers``: whether a person can take over an escalated question right now."""
@@ -304,7 +314,9 @@ class Renderer:
         if reply.action == "answer" and reply.topic:
             entry = self.kb.get(reply.topic)
             if entry is not None:
-                return self.answer(entry, reply.lang, scam_warning=reply.scam is not None)
+                return self.answer(
+                    entry, reply.lang, scam_warning=reply.scam is not None, consent_hours=hours if volunteers else None
+                )
         if reply.action == "suggest":
             screen = self.suggest(reply.suggestions, reply.lang)
         else:

@@ -403,3 +403,15 @@ async def eventually(check, timeout: float = 5.0) -> None:  # noqa: ASYNC109 -- 
             return
         assert time.monotonic() < deadline, "condition not met in time"
         await asyncio.sleep(0.02)
+
+
+async def forget_confirmed(fake, user: int, **who):
+    """/forget, then "Yes, delete everything": returns the call that says it is done."""
+    mark = fake.mark()
+    fake.command(user, "/forget", **who)
+    [confirm] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == user, since=mark)
+    assert "1|f|yes" in str(confirm.params.get("reply_markup")), "/forget asks first"
+    mark = fake.mark()
+    fake.callback_query(user, "1|f|yes", message_id=confirm.result["message_id"], **who)
+    [done] = await fake.wait_for("editMessageText", lambda c: c.ok and c.chat_id == user, since=mark)
+    return done

@@ -29,6 +29,7 @@ VALID = [
     ("s", "chnv-ended"),
     ("o", "chnv-ended"),
     ("u", "know-your-rights"),
+    ("f", "yes"),
     ("x", ""),
 ]
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 from fakebotapi import FakeBotAPI
+from helpers import forget_confirmed
 from test_bot_e2e import USER, cb, sent_after
 from test_reload import ADMIN, entry_file, fixture_admin_bot, fixture_kb_dir  # noqa: F401  fixtures, found by name
 
@@ -78,5 +79,5 @@ async def test_unfollow_and_forget_remove_the_subscription(admin_bot, fake_api: 
     mark = fake_api.mark()
     fake_api.callback_query(USER, cb("w", "chnv-ended"))
     await fake_api.wait_for("answerCallbackQuery", since=mark)
-    await sent_after(fake_api, lambda: fake_api.command(USER, "/forget", language_code="es"))
+    await forget_confirmed(fake_api, USER, language_code="es")
     assert await services.storage.follows_due(due) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TOKEN, RunningBot
+from helpers import forget_confirmed
 from test_bot_e2e import cb, eventually
 from test_bot_e2e import sent_after as _sent_after
 
@@ -91,7 +92,7 @@ async def test_no_text_name_phone_id_or_token_in_any_log_record(
 
     await eventually(inactive)
     fake.unblock_user(USER)
-    await sent_after(fake, lambda: fake.command(USER, "/forget", **who))
+    await forget_confirmed(fake, USER, **who)
 
     assert any(r.name.startswith("bot.") for r in caplog.records), "the bot's own records were captured"
     assert any(hash_user(USER, "test-salt") in r.getMessage() for r in caplog.records), "users appear as hashes"

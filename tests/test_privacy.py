@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import RunningBot, make_settings, start_bot, stop_bot
 from fakebotapi import FakeBotAPI
+from helpers import forget_confirmed
 
 from bot.store.storage import Storage
 from bot.telegram import privacy
@@ -226,7 +227,7 @@ async def test_forget_command_deletes_and_confirms_in_the_users_language(bot: Ru
     assert (await bot.storage.user(USER)).lang == "ht"
     await sent_after(fake, lambda: fake.command(OTHER, "/start", language_code="en"), chat_id=OTHER)
 
-    [reply] = await sent_after(fake, lambda: fake.command(USER, "/forget", language_code="es"))
+    reply = await forget_confirmed(fake, USER, language_code="es")
 
     expected = _(
         "ht",
@@ -263,7 +264,7 @@ async def test_forget_closes_an_open_ticket_and_tells_its_topic(fake_api: FakeBo
     services = desk_services
     await sent_after(fake_api, lambda: fake_api.command(USER, "/start", language_code="es"))
     ticket = await add_ticket(services.storage, USER, closed=None, topic_id=77)
-    [reply] = await sent_after(fake_api, lambda: fake_api.command(USER, "/forget", language_code="es"))
+    reply = await forget_confirmed(fake_api, USER, language_code="es")
     [notice] = fake_api.sent_messages(VOLUNTEERS)
     assert notice.params["message_thread_id"] == 77
     assert "deleted their data" in notice.text
@@ -283,7 +284,7 @@ async def test_forget_still_deletes_when_telegram_refuses_the_topic_notice(fake_
     await sent_after(fake_api, lambda: fake_api.command(USER, "/start", language_code="en"))
     await add_ticket(services.storage, USER, closed=None, topic_id=78)
     fake_api.delete_topic(VOLUNTEERS, 78)  # "message thread not found"
-    await sent_after(fake_api, lambda: fake_api.command(USER, "/forget", language_code="en"))
+    await forget_confirmed(fake_api, USER, language_code="en")
     assert await count(services.storage, "tickets") == 0
     assert await services.storage.user(USER) is None
 
@@ -306,3 +307,21 @@ def test_database_file_keeps_no_names(tmp_path: Path) -> None:
     db.close()
     for forbidden in ("first_name", "last_name", "username", "name", "phone", "phone_number"):
         assert forbidden not in cols
+
+
+async def test_forget_asks_first_and_no_keeps_everything(fake_api: FakeBotAPI, desk_services) -> None:
+    """/forget deletes nothing until the person confirms; "No" keeps everything."""
+    services = desk_services
+    mark = fake_api.mark()
+    fake_api.command(USER, "/start", language_code="es")
+    await fake_api.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER, since=mark)
+    mark = fake_api.mark()
+    fake_api.command(USER, "/forget", language_code="es")
+    [confirm] = await fake_api.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER, since=mark)
+    assert "No se puede deshacer" in confirm.text
+    assert await services.storage.user(USER) is not None  # nothing deleted yet
+    mark = fake_api.mark()
+    fake_api.callback_query(USER, "1|f|no", message_id=confirm.result["message_id"], language_code="es")
+    [kept] = await fake_api.wait_for("editMessageText", lambda c: c.ok and c.chat_id == USER, since=mark)
+    assert kept.text == "No se borró nada."
+    assert await services.storage.user(USER) is not None

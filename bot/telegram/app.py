@@ -266,6 +266,7 @@ def build_application(
             CallbackQueryHandler(h.share_entry, pattern=_pressed("s")),
             CallbackQueryHandler(h.follow_entry, pattern=_pressed("w")),
             CallbackQueryHandler(h.more_options, pattern=_pressed("o")),
+            CallbackQueryHandler(h.forget_choice, pattern=_pressed("f")),
             CallbackQueryHandler(h.show_category, pattern=_pressed("c")),
             CallbackQueryHandler(h.show_menu, pattern=_pressed("m")),
             CallbackQueryHandler(h.choose_language, pattern=_pressed("l")),

@@ -406,13 +406,24 @@ async def flood_gate(update: Update, context: Context) -> None:
 
 
 async def forget(update: Update, context: Context) -> None:
-    """Delete everything the bot keeps about the user (closing an open ticket first), then
-    confirm in the language they used."""
+    """/forget: ask first (deleting cannot be undone)."""
     svc = services(context)
     user = update.effective_user
     if user is None:
         return
-    lang = await svc.lang_of(user.id, user.language_code)  # before the language is deleted
+    await _send(update, svc.renderer.forget_confirm(await svc.lang_of(user.id, user.language_code)))
+
+
+async def forget_choice(update: Update, context: Context) -> None:
+    """The answer to /forget's question: "yes" deletes everything the bot keeps about the user
+    (closing an open ticket first) and confirms in the language they used; "no" keeps it."""
+    svc, lang, choice = await _button(update, context)  # the language, before it is deleted
+    query = _query(update)
+    await query.answer()
+    user = query.from_user
+    if choice != "yes":
+        await _replace(update, svc.renderer.forget_kept(lang))
+        return
     await privacy.close_ticket_before_forget(context, user.id)
     deleted = await privacy.forget_user(svc.storage, user.id)
     log.info("user %s used /forget: %d row(s) deleted", hash_user(user.id, svc.settings.log_salt), deleted)
@@ -420,7 +431,7 @@ async def forget(update: Update, context: Context) -> None:
         lang,
         "Done: I deleted everything I kept about you (your language and any conversation with a volunteer). If you write again, I start from zero.",
     )
-    await _send(update, svc.renderer.notice(text))
+    await _replace(update, svc.renderer.notice(text))
 
 
 async def reload_command(update: Update, context: Context) -> None:

@@ -465,6 +465,24 @@ class Renderer:
         body = "\n".join(lines)
         return Screen(f"<b>{esc(title)}</b>\n{esc(body)}\n\n{esc(question)}", f"{title}\n{body}\n\n{question}", rows)
 
+    def forget_confirm(self, lang: str) -> Screen:
+        """/forget asks first: deleting cannot be undone."""
+        text = _(
+            lang,
+            "This deletes everything I keep about you: your language, the answers you follow and any conversation with a volunteer (the volunteers are told it ended). It cannot be undone. Delete now?",
+        )
+        rows = (
+            (
+                Button("🗑️ " + _(lang, "Yes, delete everything"), callbacks.encode("f", "yes")),
+                Button("✖️ " + _(lang, "No"), callbacks.encode("f", "no")),
+            ),
+        )
+        return Screen(esc(text), text, rows)
+
+    def forget_kept(self, lang: str) -> Screen:
+        text = _(lang, "Nothing was deleted.")
+        return Screen(esc(text), text, self.menu_rows(lang))
+
     def consent_declined(self, lang: str) -> Screen:
         text = _(lang, "All right: nothing was sent. You can keep asking me, or pick a topic:")
         return Screen(esc(text), text, self.menu_rows(lang))

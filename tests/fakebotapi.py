@@ -740,6 +740,8 @@ class FakeBotAPI:
         self._allowed_updates: set[str] | None = None  # None = Telegram's default
         self._msg_ids: dict[int, int] = {}
         self._messages: dict[tuple[int, int], dict] = {}
+        #: chat id -> message id of its pinned message (pinChatMessage / getChat's pinned_message)
+        self.pinned: dict[int, int] = {}
         self._chat_order: dict[int, list[int]] = {}
         self.groups: dict[int, dict[str, Any]] = {}
         self._members: dict[tuple[int, int], dict[str, Any]] = {}
@@ -2363,7 +2365,21 @@ class FakeBotAPI:
                 "can_send_voice_notes": True,
                 "can_manage_topics": False,
             }
+        pinned = self.pinned.get(chat["id"])
+        if pinned is not None and (chat["id"], pinned) in self._messages:
+            full["pinned_message"] = copy.deepcopy(self._messages[(chat["id"], pinned)])
         return full
+
+    def _api_pinChatMessage(self, params: dict, files: dict) -> bool:
+        chat = self._resolve_chat(params.get("chat_id"))
+        try:
+            message_id = int(params.get("message_id"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise _ApiError(400, "Bad Request: message to pin not found") from None
+        if (chat["id"], message_id) not in self._messages:
+            raise _ApiError(400, "Bad Request: message to pin not found")
+        self.pinned[chat["id"]] = message_id
+        return True
 
     def _api_getChatMember(self, params: dict, files: dict) -> dict:
         chat = self._resolve_chat(params.get("chat_id"))

@@ -132,6 +132,11 @@ async def escalate(
     return header
 
 
+def is_howto(call: Call) -> bool:
+    """The how-to-answer message pinned in General at start-up (forum mode)."""
+    return call.text.startswith("<b>How to answer")
+
+
 def topic_of(header: Call) -> int:
     return header.params["message_thread_id"]
 
@@ -607,7 +612,9 @@ async def test_nothing_reaches_the_group_without_consent(desk: RunningBot) -> No
     # the bot keeps answering on its own, and nothing went to the volunteers
     [answer] = await sent(fake, lambda: fake.message(USER, "se acabó el parole humanitario?"))
     assert cb("y", "chnv-ended") in flat(answer)
-    assert fake.sent_messages(VOLUNTEERS) == [] and not fake.calls_to("createForumTopic")
+    assert [m for m in fake.sent_messages(VOLUNTEERS) if not is_howto(m)] == [] and not fake.calls_to(
+        "createForumTopic"
+    )
     assert rows(desk.services.settings.database_path, "SELECT count(*) FROM tickets") == [(0,)]
 
 
@@ -702,7 +709,8 @@ async def test_urgent_words_and_entries_open_an_urgent_ticket(desk: RunningBot) 
     [created] = fake.calls_to("createForumTopic")
     assert created.params["name"] == "#1 · ES · ⚠️ URGENT" and created.params["icon_color"] == 16478047
     [mention] = await fake.wait_for(
-        "sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and "message_thread_id" not in c.params
+        "sendMessage",
+        lambda c: c.ok and c.chat_id == VOLUNTEERS and "message_thread_id" not in c.params and not is_howto(c),
     )
     assert "#1 · ES · ⚠️ URGENT" in mention.text and "https://t.me/c/9000/" in mention.text
     assert header.seq < mention.seq
@@ -866,7 +874,9 @@ async def test_an_urgent_answer_reaches_a_volunteer_in_one_tap(desk: RunningBot)
     [created] = await fake.wait_for("createForumTopic", since=mark)
     assert created.params["name"] == "#1 · ES · ⚠️ URGENT"
     [alert] = await fake.wait_for(
-        "sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and "message_thread_id" not in c.params, since=mark
+        "sendMessage",
+        lambda c: c.ok and c.chat_id == VOLUNTEERS and "message_thread_id" not in c.params and not is_howto(c),
+        since=mark,
     )
     assert "⚠️" in alert.text and "https://t.me/c/9000/" in alert.text
     [opened] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == USER, since=mark)
@@ -875,3 +885,19 @@ async def test_an_urgent_answer_reaches_a_volunteer_in_one_tap(desk: RunningBot)
     assert cb("u", "ice-detention") not in flat(edit)  # the steps stay, the "yes" goes
     assert taps == 1
     assert (await ticket_of(desk)).urgent
+
+
+async def test_how_to_answer_is_pinned_once_and_headers_leave_it_out(desk: RunningBot) -> None:
+    fake = desk.fake
+    pinned = [c for c in fake.sent_messages(VOLUNTEERS) if is_howto(c)]
+    assert len(pinned) == 1 and "message_thread_id" not in pinned[0].params
+    assert fake.pinned[VOLUNTEERS] == pinned[0].result["message_id"]
+    assert desk.services.desk.howto_pinned
+    header = await escalate(desk)
+    assert "Write in this topic to answer" not in header.text
+    # a restart finds it pinned and pins nothing again
+    from bot.telegram import relay
+
+    mark = fake.mark()
+    assert await relay._pin_howto(desk.app.bot, desk.services)
+    assert fake.calls_to("pinChatMessage", since=mark) == []

@@ -185,6 +185,8 @@ class Desk:
     lang: str = "en"
     #: what users are told about the wait ("usually within a day")
     reply_hours: int = 24
+    #: how to answer is pinned in the group: ticket headers need not repeat it
+    howto_pinned: bool = False
     urgent_words: UrgentWords = field(default_factory=UrgentWords)
     recent: RecentQuestions = field(default_factory=RecentQuestions)
     #: user id -> entry id of a "Talk to a person" waiting for consent ("" for none)

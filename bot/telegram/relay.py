@@ -66,8 +66,31 @@ async def connect(application: App) -> None:
         log.warning("volunteers: plain-group mode in chat %s: %s", desk.chat_id, desk.reason)
     else:
         log.warning("volunteers: none (%s); people asking for a person get the find-a-lawyer answer", desk.reason)
+    if desk.mode == "forum":
+        desk.howto_pinned = await _pin_howto(application.bot, svc)
     if desk.available:
         await reschedule(application)
+
+
+async def _pin_howto(bot: Bot, svc: Services) -> bool:
+    """Pin how to answer in the volunteers' group once (the headers then leave it out): skipped
+    when the pinned message already says the same. False when it cannot be pinned (no right to
+    pin): the headers keep it."""
+    desk = svc.desk
+    howto = svc.renderer.desk_howto(desk.lang)
+    if desk.chat_id is None:
+        return False
+    try:
+        chat = await bot.get_chat(desk.chat_id)
+        pinned = chat.pinned_message
+        if pinned is not None and pinned.text == howto.plain:
+            return True
+        sent = await bot.send_message(desk.chat_id, howto.html, parse_mode=ParseMode.HTML)
+        await bot.pin_chat_message(desk.chat_id, sent.message_id, disable_notification=True)
+    except TelegramError as exc:
+        log.warning("volunteers: how to answer not pinned (%s); ticket headers carry it", type(exc).__name__)
+        return False
+    return True
 
 
 async def _detect(bot: Bot, chat_id: int | None) -> tuple[escalation.Mode, str]:
@@ -347,6 +370,7 @@ async def _open(
             entry_id=payload.get("entry") or "",
             plain=desk.mode == "plain",
             reopened=reopened,
+            howto=not desk.howto_pinned,
         )
         sent = await send_screen(
             bot,

@@ -570,6 +570,25 @@ class Renderer:
 
     # -- talking to a person: what the volunteers see (in the volunteers' language) ----------
 
+    def desk_howto_text(self, lang: str, *, plain: bool = False) -> str:
+        """How volunteers answer a ticket (pinned once in the group, or at the end of headers)."""
+        if plain:
+            return _(
+                lang,
+                "Reply to this message (or to any message of this ticket) to answer: your reply is copied to the person without your name. Replies starting with ! or /note stay here. Commands, as replies: /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.",
+            )
+        else:
+            return _(
+                lang,
+                "Write in this topic to answer: your messages are copied to the person without your name. Messages starting with ! or /note stay here. /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.",
+            )
+
+    def desk_howto(self, lang: str, *, plain: bool = False) -> Screen:
+        """The message pinned in the volunteers' group: how to answer the tickets."""
+        title = _(lang, "How to answer the people who write to the bot:")
+        html_text = f"<b>{esc(title)}</b>\n{esc(self.desk_howto_text(lang, plain=plain))}"
+        return Screen(html_text, _plain(html_text))
+
     def ticket_header(
         self,
         lang: str,
@@ -582,9 +601,11 @@ class Renderer:
         entry_id: str = "",
         plain: bool = False,
         reopened: bool = False,
+        howto: bool = True,
     ) -> Screen:
         """The first message of a ticket: what the person asked (identifiers hidden), the bot's
-        best guesses, their language, how long they have waited, and how to answer."""
+        best guesses, their language, how long they have waited, and (``howto``: unless it is
+        pinned in the group) how to answer."""
         lines = [f"<b>{esc(name)}</b>"]
         lines.append(
             esc(
@@ -614,17 +635,8 @@ class Renderer:
             lines.append("\n" + esc(_(lang, "The bot's best guesses:")))
             # by title, with the command that sends that answer; no raw scores (they mean nothing to a person)
             lines.extend(f"• {esc(self.title(e, lang))} — /kb {esc(e.id)}" for e, _score in known if e is not None)
-        if plain:
-            how = _(
-                lang,
-                "Reply to this message (or to any message of this ticket) to answer: your reply is copied to the person without your name. Replies starting with ! or /note stay here. Commands, as replies: /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.",
-            )
-        else:
-            how = _(
-                lang,
-                "Write in this topic to answer: your messages are copied to the person without your name. Messages starting with ! or /note stay here. /kb <id> sends an answer from the knowledge base, /lang es|ht|en changes the language, /close ends the conversation.",
-            )
-        lines.append("\n<i>" + esc(how) + "</i>")
+        if howto:
+            lines.append("\n<i>" + esc(self.desk_howto_text(lang, plain=plain)) + "</i>")
         html_text = "\n".join(lines)
         return Screen(html_text, _plain(html_text))
 

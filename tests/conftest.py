@@ -81,11 +81,13 @@ async def start_bot(app: Any) -> None:
 
 
 async def stop_bot(app: Any) -> None:
-    """What ``run_polling`` does on SIGTERM: stop polling, stop, shutdown, post_shutdown."""
+    """What ``run_polling`` does on SIGTERM: stop polling, stop, post_stop, shutdown, post_shutdown."""
     if app.updater.running:
         await app.updater.stop()
     if app.running:
         await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
     await app.shutdown()
     await app.post_shutdown(app)
 

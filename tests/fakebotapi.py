@@ -31,6 +31,7 @@ a webhook is set.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import html
 import itertools
@@ -38,6 +39,7 @@ import json
 import random
 import re
 import socket
+import struct
 import sys
 import threading
 import time
@@ -653,6 +655,19 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST
 
 
+#: Faults decided after the call is read: "timeout" (carried out, the answer comes too late),
+#: "drop" (not carried out; the answer is held, then the connection closes), "reset" (the
+#: connection is reset before the call is carried out), "reset_after" (carried out, then reset).
+_LATE_FAULTS = ("timeout", "drop", "reset", "reset_after")
+
+
+def _reset(handler: BaseHTTPRequestHandler) -> None:
+    """Break the connection with a TCP reset (SO_LINGER 0), without an answer."""
+    with contextlib.suppress(OSError):
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.close_connection = True
+
+
 def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
     if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
         chunks = []
@@ -974,7 +989,8 @@ class FakeBotAPI:
         description: str | None = None,
     ) -> None:
         """The next ``count`` calls to ``method`` (None: any method but getUpdates) fail with
-        ``status`` (429, 403, 400, 500, 502, ... or "timeout"). Queued faults are FIFO."""
+        ``status`` (429, 403, 400, 500, 502, ... or "timeout", "drop", "reset", "reset_after":
+        see ``_LATE_FAULTS``). Queued faults are FIFO."""
         with self._lock:
             key = None if method in (None, "*") else self._canon(method).lower()
             self._fail_next.append([key, status, retry_after, description, count])
@@ -1096,7 +1112,12 @@ class FakeBotAPI:
         if fault is not None:
             with self._lock:
                 self.faults_injected[fault.status] += 1
-        if fault is not None and fault.status != "timeout":
+        if fault is not None and fault.status == "reset":  # the connection breaks before the call
+            call.failed_with, call.error, call.injected = "reset", "connection reset (not carried out)", True
+            self._record(call)
+            _reset(handler)
+            return
+        if fault is not None and fault.status not in _LATE_FAULTS:
             status = int(fault.status)
             payload = self._error_payload(status, fault.description, fault.retry_after)
             call.failed_with, call.error, call.injected = status, payload["description"], True
@@ -1105,7 +1126,8 @@ class FakeBotAPI:
             return
 
         status, payload = 200, None
-        if fault is None or self.timeout_delivers:
+        carry_out = fault is None or (self.timeout_delivers and fault.status != "drop")
+        if carry_out:
             try:
                 with self._cond:
                     result = self._dispatch(method, params, files)
@@ -1119,8 +1141,15 @@ class FakeBotAPI:
                 self.errors.append(exc)
                 status, payload = 500, self._error_payload(500, f"Internal Server Error: fake bug {exc!r}")
                 call.failed_with, call.error = 500, payload["description"]
-        if fault is not None:  # "timeout": hold the answer back longer than the client waits
-            call.failed_with, call.error, call.injected = "timeout", "timeout (answer delayed)", True
+        if fault is not None and fault.status == "reset_after":  # carried out, then the connection breaks
+            call.failed_with, call.error, call.injected = "reset_after", "connection reset after the call", True
+            self._record(call)
+            _reset(handler)
+            return
+        if fault is not None:  # "timeout" / "drop": hold the answer back longer than the client waits
+            call.failed_with, call.error, call.injected = fault.status, "timeout (answer delayed)", True
+            if fault.status == "drop":
+                call.error = "answer held, then the connection dropped (not carried out)"
             self._record(call)
             if self._stopping.wait(self.timeout_delay):
                 return

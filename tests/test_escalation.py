@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -273,16 +272,14 @@ def test_window_stats_count_and_median() -> None:
     assert window_stats([], NOW, 7).median_first_reply is None
 
 
-async def test_desk_locks_and_member_cache() -> None:
+async def test_desk_member_cache() -> None:
     desk = Desk()
     assert not desk.available
     desk.mode, desk.chat_id = "forum", -100
     assert desk.available
-    assert desk.lock(1, "group") is desk.lock(1, "group") and desk.lock(1, "group") is not desk.lock(1, "user")
     assert desk.known_member(5, 0.0) is None
     desk.remember_member(5, True, 0.0)
     assert desk.known_member(5, 1.0) is True and desk.known_member(5, desk.member_ttl + 1) is None
-    assert isinstance(desk.lock(2, "user"), asyncio.Lock)
 
 
 # -- tickets in storage ----------------------------------------------------------------------
@@ -302,11 +299,11 @@ async def test_one_open_ticket_per_user_and_its_first_deliveries(store: Storage,
     again, new = await open_ticket(store, engine, desk, 7, "es", "", NOW)
     assert not new and again == opened
     assert await store.create_ticket(7, "es", False, NOW, []) is None
-    [header, mention] = await store.outbox(opened.id, "group")
+    [header, mention] = await store.outbox(("group", opened.id))
     assert header.payload["kind"] == "open" and mention.payload == {"kind": "mention"}
     assert header.payload["questions"] == ["me llegó una orden de deportación, mi [A-number]"]
     assert header.payload["since"] == (NOW - dt.timedelta(minutes=30)).isoformat(timespec="seconds")
-    assert await store.outbox_due() == [(1, "group", NOW)]
+    assert await store.outbox_due() == [(("group", 1), NOW)]
 
 
 async def test_close_is_idempotent_and_queues_its_notes(store: Storage) -> None:
@@ -315,7 +312,7 @@ async def test_close_is_idempotent_and_queues_its_notes(store: Storage) -> None:
         opened.id, NOW, [("group", {"kind": "note", "html": "x"}), ("user", {"kind": "screen"})]
     )
     assert not await store.close_ticket(opened.id, NOW, [("group", {"kind": "note", "html": "y"})])
-    assert [i.payload["html"] for i in await store.outbox(opened.id, "group")] == ["x"]
+    assert [i.payload["html"] for i in await store.outbox(("group", opened.id))] == ["x"]
     closed = await store.ticket(opened.id)
     assert closed.status == "closed" and closed.closed_at == NOW
     assert await store.open_ticket_of(7) is None and await store.last_ticket_of(7) == closed
@@ -327,9 +324,9 @@ async def test_outbox_delivery_records_relayed_ids_and_first_reply(store: Storag
     opened = await store.create_ticket(7, "es", False, NOW, [])
     first = await store.enqueue(opened.id, "user", {"kind": "copy", "message_id": 10}, NOW)
     second = await store.enqueue(opened.id, "user", {"kind": "copy", "message_id": 11}, NOW)
-    assert [i.id for i in await store.outbox(opened.id, "user")] == [first, second]
+    assert [i.id for i in await store.outbox(("user", opened.id))] == [first, second]
     await store.postpone(first, 1, NOW + dt.timedelta(seconds=5))
-    [item, _] = await store.outbox(opened.id, "user")
+    [item, _] = await store.outbox(("user", opened.id))
     assert (item.attempts, item.next_attempt_at) == (1, NOW + dt.timedelta(seconds=5))
     later = NOW + dt.timedelta(minutes=3)
     await store.delivered(first, later, (opened.id, "to_user", 99, 10), first_reply=True)
@@ -337,7 +334,7 @@ async def test_outbox_delivery_records_relayed_ids_and_first_reply(store: Storag
     assert await store.relayed(opened.id) == [("to_user", 99, 10), ("to_user", 100, 11)]
     assert (await store.ticket(opened.id)).first_reply_at == later
     assert await store.ticket_by_group_message(11) == await store.ticket(opened.id)
-    assert await store.outbox(opened.id, "user") == []
+    assert await store.outbox(("user", opened.id)) == []
 
 
 async def test_ticket_lookups_and_updates(store: Storage) -> None:

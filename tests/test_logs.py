@@ -82,7 +82,7 @@ async def test_no_text_name_phone_id_or_token_in_any_log_record(
     fake.fail_next("sendMessage", status=500, count=MAX_RETRIES + 1)
     fake.message(USER, f"{MARKER} otra pregunta", **who)
     await eventually(
-        lambda: any(r.name == "bot.telegram.handlers" and "NetworkError" in r.getMessage() for r in caplog.records)
+        lambda: any(r.name == "bot.telegram.outbox" and "NetworkError" in r.getMessage() for r in caplog.records)
     )
     fake.block_user(USER)
     fake.message(USER, f"{MARKER} bloqueado", **who)

@@ -1,9 +1,11 @@
 """Reliability: a SIGKILL in the middle of a conversation, and a soak test with Bot API faults.
 
-The soak test (marker ``soak``, runs by default; skip it with ``-m "not soak"``) sends 2,000
-messages from 200 users while 5 % of the Bot API calls fail with 429, 500 or a timeout, and
-checks that every answer was delivered exactly once and every message of a user with an open
-ticket reached its topic exactly once. It prints its figures.
+The soak test (marker ``soak``, runs by default; skip it with ``-m "not soak"``) sends 360
+messages from 60 users while 10 % of the Bot API calls fail: 429, 500, 502, an answer that
+comes too late (the call was carried out), an answer held and then dropped (not carried out),
+a connection reset before the call and a reset after it. Every answer must arrive and every
+message of a user with an open ticket must reach its topic (at least once); at most 3 % may
+arrive twice (a call Telegram carried out but whose answer was lost). It prints its figures.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fakebotapi import FakeBotAPI
 from test_bot_e2e import USER, _bot_process, _env, cb, sent_after
 
 from bot.telegram.delivery import MAX_RETRIES, RetryingRateLimiter
+from bot.telegram.outbox import outbox_of
 
 QUESTION = "se acabó el parole humanitario?"
 VOLUNTEERS = -1009000
@@ -36,10 +39,16 @@ def integrity(path: Path) -> str:
 VOLUNTEER = 777
 
 
-async def test_sigkill_mid_conversation_then_restart(fake_api: FakeBotAPI, tmp_path: Path) -> None:
-    """kill -9 while a user's message is on its way to their ticket's topic and 20 other
-    questions are being answered; after a restart the database is intact, the ticket is open,
-    nothing relayed was lost and the relay works both ways."""
+TO_TOPIC = 15  # the person's messages to the topic (the group takes a burst of 20, then 20 a minute)
+TO_PERSON = 40  # the volunteer's replies, copied to the person
+ASKING = 40  # other people's questions, answered by the bot
+
+
+async def test_sigkill_mid_relay_then_restart_loses_nothing(fake_api: FakeBotAPI, tmp_path: Path) -> None:
+    """kill -9 in the middle of a two-way relay (15 messages to the topic, 40 replies to the
+    person) while 40 other questions are answered; after a restart: nothing lost in either
+    direction, at most 2 % sent twice (a send Telegram carried out while the process died),
+    the database intact; then SIGTERM stops the bot within 10 s."""
     fake = fake_api
     fake.add_group(VOLUNTEERS, is_forum=True)
     fake.set_member(VOLUNTEERS, VOLUNTEER, "member")
@@ -59,14 +68,21 @@ async def test_sigkill_mid_conversation_then_restart(fake_api: FakeBotAPI, tmp_p
             timeout=10,
         )
         topic = header.params["message_thread_id"]
-        # Mid-conversation: the relay of the user's message is on its way (Telegram holds its
-        # answer back) while other users' questions are being answered and stored.
-        fake.fail_next("sendMessage", "timeout")
         mark = fake.mark()
-        fake.message(USER, "mensaje en camino", language_code="es")
-        for other in range(20):
-            fake.message(9000 + other, QUESTION, language_code="es")
-        await fake.wait_for("sendMessage", {"chat_id": VOLUNTEERS, "text": "mensaje en camino"}, since=mark, timeout=10)
+        fake.fail_next("sendMessage", "timeout")  # one relay is on its way when the process dies
+        for n in range(max(TO_TOPIC, TO_PERSON, ASKING)):
+            if n < TO_TOPIC:
+                fake.message(USER, f"a la topic {n}", language_code="es")
+            if n < TO_PERSON:
+                fake.group_message(VOLUNTEERS, VOLUNTEER, f"a la persona {n}", message_thread_id=topic)
+            if n < ASKING:
+                fake.message(9000 + n, QUESTION, language_code="es")
+        await fake.wait_for(
+            ["sendMessage", "copyMessage"],
+            lambda c: c.ok and (c.chat_id in (USER, VOLUNTEERS) or c.chat_id >= 9000),
+            since=mark,
+            count=40,
+        )
         first.send_signal(signal.SIGKILL)
         await asyncio.wait_for(first.communicate(), 10)
     finally:
@@ -75,59 +91,81 @@ async def test_sigkill_mid_conversation_then_restart(fake_api: FakeBotAPI, tmp_p
             await first.communicate()
     assert first.returncode == -signal.SIGKILL
     assert integrity(database) == "ok"
+    before_restart = {
+        "topic": len([c for c in fake.sent_messages(VOLUNTEERS, since=mark) if c.text.startswith("a la topic")]),
+        "person": len([c for c in fake.calls_to("copyMessage", since=mark) if c.delivered]),
+    }
 
+    def tally() -> dict[str, Counter]:
+        return {
+            "topic": Counter(
+                c.text
+                for c in fake.sent_messages(VOLUNTEERS, since=mark)
+                if c.text.startswith("a la topic") and c.params.get("message_thread_id") == topic
+            ),
+            "person": Counter(
+                fake.get_message(USER, c.result["message_id"])["text"]
+                for c in fake.calls_to("copyMessage", since=mark)
+                if c.delivered and c.chat_id == USER
+            ),
+            "answers": Counter(c.chat_id for c in fake.sent_messages(since=mark) if "reply_parameters" in c.params),
+        }
+
+    expected = {
+        "topic": {f"a la topic {n}" for n in range(TO_TOPIC)},
+        "person": {f"a la persona {n}" for n in range(TO_PERSON)},
+        "answers": {9000 + n for n in range(ASKING)},
+    }
     second = await _bot_process(env)
     try:
-        restart = fake.mark()
-        await fake.wait_for("getUpdates", since=restart, timeout=20)
-        # the relay works both ways: user -> topic, volunteer -> user
-        fake.message(USER, "¿siguen ahí?", language_code="es")
-        [relayed] = await fake.wait_for(
-            "sendMessage",
-            lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text == "¿siguen ahí?",
-            since=restart,
-            timeout=10,
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = tally()
+            if all(set(found[k]) >= expected[k] for k in expected):
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # room for a late duplicate
+        found = tally()
+        lost = {k: sorted(map(str, expected[k] - set(found[k]))) for k in expected}
+        twice = {k: sum(n - 1 for n in found[k].values() if n > 1) for k in expected}
+        total = sum(len(v) for v in expected.values())
+        print(
+            f"\nSIGKILL mid relay: sent before the kill: {before_restart}; after the restart: lost {lost}, "
+            f"sent twice {twice} ({100 * sum(twice.values()) / total:.1f} % of {total})"
         )
-        assert relayed.params["message_thread_id"] == topic
-        back = fake.mark()
-        fake.group_message(VOLUNTEERS, VOLUNTEER, "Sí, seguimos aquí", message_thread_id=topic)
-        [copied] = await fake.wait_for("copyMessage", lambda c: c.ok and c.chat_id == USER, since=back, timeout=10)
-        assert fake.get_message(USER, copied.result["message_id"])["text"] == "Sí, seguimos aquí"
-        # the message in flight at the kill reached the topic (again, if the first send had arrived)
-        in_topic = [c for c in fake.sent_messages(VOLUNTEERS, since=mark) if c.text == "mensaje en camino"]
-        assert in_topic and all(c.params["message_thread_id"] == topic for c in in_topic)
+        assert lost == {"topic": [], "person": [], "answers": []}
+        assert sum(twice.values()) <= 0.02 * total
         with sqlite3.connect(database) as db:
             assert db.execute("SELECT lang, lang_chosen FROM users WHERE user_id = ?", (USER,)).fetchone() == ("ht", 1)
             assert db.execute("SELECT status, topic_id FROM tickets WHERE user_id = ?", (USER,)).fetchall() == [
                 ("open", topic)
             ]
+            assert db.execute("SELECT count(*) FROM outbox").fetchone() == (0,)
+            assert db.execute("SELECT count(*) FROM inbox WHERE payload IS NOT NULL").fetchone() == (0,)
         db.close()
         assert len(fake.calls_to("createForumTopic")) == 1
-        answered = Counter(c.chat_id for c in fake.sent_messages(since=mark) if "reply_parameters" in c.params)
-        lost = [n for n in range(20) if answered[9000 + n] == 0]
-        duplicated = [n for n in range(20) if answered[9000 + n] > 1]
-        print(
-            f"\nSIGKILL: relayed message in flight reached the topic {len(in_topic)} time(s); "
-            f"{20 - len(lost)}/20 questions in flight answered, lost {len(lost)}, duplicated {len(duplicated)}"
-        )
-        assert duplicated == []
+        stopping = time.monotonic()
         second.send_signal(signal.SIGTERM)
         _stdout, stderr = await asyncio.wait_for(second.communicate(), 15)
+        stopped = time.monotonic() - stopping
     finally:
         if second.returncode is None:
             second.kill()
             await second.communicate()
+    print(f"SIGTERM: stopped in {stopped:.1f} s")
     assert second.returncode == 0, stderr.decode()
+    assert stopped <= 10
     assert "Traceback" not in stderr.decode()
     assert integrity(database) == "ok"
 
 
 # -- soak ------------------------------------------------------------------------------------
 
-USERS = 200
-PER_USER = 10
-ESCALATING = 20  # users with an open ticket: their messages go to their topic, not to the bot
-FAULT_RATE = 0.05
+USERS = 60
+PER_USER = 6
+ESCALATING = 10  # users with an open ticket: their messages go to their topic, not to the bot
+FAULT_RATE = 0.10
+FAULTS = (429, 500, 502, "timeout", "drop", "reset", "reset_after")
 SEED = 20261123
 TEXTS = (
     QUESTION,
@@ -165,7 +203,7 @@ async def open_ticket(fake: FakeBotAPI, services, user: int) -> int:
 
 
 @pytest.mark.soak
-async def test_soak_every_answer_and_escalated_message_delivered_once(tmp_path: Path) -> None:
+async def test_soak_every_answer_and_escalated_message_delivered(tmp_path: Path) -> None:
     from bot.telegram.app import build_application
     from bot.telegram.services import Services
 
@@ -189,7 +227,7 @@ async def test_soak_every_answer_and_escalated_message_delivered_once(tmp_path: 
                 )
             )
             mark = fake.mark()
-            fake.fail_rate(FAULT_RATE, statuses=(429, 500, "timeout"), seed=SEED)
+            fake.fail_rate(FAULT_RATE, statuses=FAULTS, seed=SEED)
             asked: list[tuple[int, int, str]] = []
             for round_ in range(PER_USER):  # round robin: every user has a message in flight
                 for n, user in enumerate(users):
@@ -223,6 +261,7 @@ async def test_soak_every_answer_and_escalated_message_delivered_once(tmp_path: 
         finally:
             await stop_bot(app)
         faults = dict(fake.faults_injected)
+        retried = dict(outbox_of(app).retried)
         calls = len([c for c in fake.calls if c.method != "getUpdates" and c.seq >= mark])
         relay_timeouts = len(
             [
@@ -242,13 +281,15 @@ async def test_soak_every_answer_and_escalated_message_delivered_once(tmp_path: 
     print(
         f"\nsoak: {len(asked)} messages from {USERS} users ({len(answers)} answered by the bot, {len(escalated)} relayed "
         f"to {len(topics)} tickets); {calls} Bot API calls; injected faults {sum(faults.values())} "
-        f"({', '.join(f'{k}: {v}' for k, v in sorted(faults.items(), key=str))}); retried by the bot {limiter.retried}; "
+        f"({', '.join(f'{k}: {v}' for k, v in sorted(faults.items(), key=str))}); retried by the rate limiter {limiter.retried}, by the outbox {retried}; "
         f"lost {lost}; duplicated {duplicated} (relay sends answered late, waited for: {relay_timeouts}); "
         f"{time.monotonic() - started:.1f} s"
     )
     assert len(asked) == USERS * PER_USER
     assert sum(faults.values()) > 0.03 * calls
     assert lost == {"answers": 0, "escalated": 0}
-    # Exactly once. Answers: a send that timed out is not repeated (bot.delivery). Escalated
-    # messages: the outbox waits desk.send_timeout for a late answer rather than send again.
-    assert duplicated == {"answers": 0, "escalated": 0}
+    # At least once: only a call Telegram carried out but whose answer was lost (a reset after
+    # the call, an answer later than the send timeout) is sent twice; at most 3 % of messages.
+    twice = sum(n - 1 for found in counts.values() for n in found if n > 1)
+    assert twice <= faults.get("reset_after", 0) + faults.get("timeout", 0)
+    assert twice <= 0.03 * len(asked)

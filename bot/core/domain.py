@@ -18,7 +18,9 @@ from bot.core.yamlload import LineDict, LineList, load_yaml
 
 URGENT_WORDS_FILE = "urgent-words.yaml"
 
-Target = Literal["user", "group"]
+Target = Literal["user", "group", "chat"]
+#: An ordered queue of the outbox: ``("user" | "group", ticket_id)`` or ``("chat", chat_id)``.
+Lane = tuple[str, int]
 
 
 def utc_now() -> dt.datetime:
@@ -57,11 +59,21 @@ class OutboxItem:
     """A delivery waiting in the outbox: written before it is sent, deleted once sent."""
 
     id: int
-    ticket_id: int
+    #: the ticket of a delivery to its user or group (None: a plain message to ``chat_id``)
+    ticket_id: int | None
     target: Target
     payload: dict[str, Any]
     attempts: int
     next_attempt_at: dt.datetime
+    chat_id: int | None = None
+
+    @property
+    def lane(self) -> Lane:
+        if self.target == "chat":
+            assert self.chat_id is not None  # a CHECK constraint of the table
+            return ("chat", self.chat_id)
+        assert self.ticket_id is not None
+        return (self.target, self.ticket_id)
 
 
 # -- urgent words ----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ store) is ``bot.telegram.services``.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import statistics
 from collections import OrderedDict
@@ -192,25 +191,26 @@ class Desk:
     #: user id -> entry id of a "Talk to a person" waiting for consent ("" for none)
     pending: dict[int, str] = field(default_factory=dict)
     #: outbox back-off: first retry after ``retry_base`` seconds, doubling up to ``retry_max``
-    retry_base: float = 5.0
-    retry_max: float = 3600.0
+    retry_base: float = 1.0
+    retry_max: float = 60.0
     #: Seconds an outbox send waits for Telegram's answer (PTB's default is 5). A delivery that
     #: timed out is sent again (nothing may be lost), but Telegram may have carried out the
-    #: first send: waiting long means a duplicate only when Telegram answers after a minute or
-    #: the connection breaks after the message was delivered.
-    send_timeout: float = 60.0
+    #: first send: waiting longer means fewer duplicates, waiting less a faster recovery when
+    #: an answer is really lost.
+    send_timeout: float = 20.0
+    #: Telegram accepts the bot in the group (False: topic creation or posting was refused at
+    #: runtime; deliveries to the group are held until ``recheck_seconds`` checks say otherwise)
+    reachable: bool = True
+    recheck_seconds: float = 10.0
+    #: tickets whose person was told that the volunteers cannot be reached right now
+    told_unreachable: set[int] = field(default_factory=set)
     #: how long a getChatMember answer is trusted (seconds)
     member_ttl: float = 300.0
     _members: dict[int, tuple[bool, float]] = field(default_factory=dict, repr=False)
-    _locks: dict[tuple[int, str], asyncio.Lock] = field(default_factory=dict, repr=False)
 
     @property
     def available(self) -> bool:
         return self.mode != "off" and self.chat_id is not None
-
-    def lock(self, ticket_id: int, target: str) -> asyncio.Lock:
-        """One delivery at a time per ticket and direction (keeps messages in order)."""
-        return self._locks.setdefault((ticket_id, target), asyncio.Lock())
 
     def known_member(self, user_id: int, now: float) -> bool | None:
         cached = self._members.get(user_id)

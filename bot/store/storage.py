@@ -23,7 +23,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.domain import OutboxItem, Ticket
+from bot.core.domain import Lane, OutboxItem, Ticket
 from bot.core.redact import redact
 
 #: Longest question text kept in ``unanswered`` (the rest is cut).
@@ -119,6 +119,37 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, entry_id)
     ) WITHOUT ROWID;
     CREATE INDEX follows_entry ON follows (entry_id);
+    """,
+    # 3 -> 4: one outbox for everything the bot sends: a row is a ticket's delivery (``ticket_id``,
+    # target user/group) or a plain message to a chat (``chat_id``, target chat: answers, notices).
+    # The inbox holds an incoming update from the moment it is fetched until what it causes is
+    # written (then its payload and user are cleared): a restart re-processes what was fetched
+    # but not handled, and an update fetched again (its confirmation to Telegram was lost with
+    # the process) is recognised by its id and skipped. Cleared rows go after a day.
+    """
+    CREATE TABLE outbox_4 (
+        id              INTEGER PRIMARY KEY,
+        ticket_id       INTEGER REFERENCES tickets (id) ON DELETE CASCADE,
+        chat_id         INTEGER,
+        target          TEXT NOT NULL CHECK (target IN ('user', 'group', 'chat')),
+        payload         TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        CHECK ((target = 'chat') = (ticket_id IS NULL AND chat_id IS NOT NULL))
+    );
+    INSERT INTO outbox_4 (id, ticket_id, target, payload, attempts, next_attempt_at)
+        SELECT id, ticket_id, target, payload, attempts, next_attempt_at FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_4 RENAME TO outbox;
+    CREATE INDEX outbox_ticket ON outbox (ticket_id, target, id);
+    CREATE INDEX outbox_chat ON outbox (chat_id, id);
+    CREATE TABLE inbox (
+        update_id   INTEGER PRIMARY KEY,
+        user_id     INTEGER,
+        payload     TEXT,
+        received_at TEXT NOT NULL
+    );
+    CREATE INDEX inbox_user ON inbox (user_id);
     """,
 )
 
@@ -518,29 +549,119 @@ class Storage:
 
     # relayed messages and the outbox
 
-    async def enqueue(self, ticket_id: int, target: str, payload: dict[str, Any], now: dt.datetime) -> int:
-        """Write a delivery to the outbox (before it is attempted); return its id."""
+    async def enqueue(
+        self,
+        ticket_id: int | None,
+        target: str,
+        payload: dict[str, Any],
+        now: dt.datetime,
+        *,
+        chat_id: int | None = None,
+    ) -> int:
+        """Write a delivery to the outbox (before it is attempted); return its id. A ticket's
+        delivery has ``ticket_id`` and target user/group; a plain message has target "chat"
+        and ``chat_id``."""
         [(item_id,)] = await self.db.execute_fetchall(
-            "INSERT INTO outbox (ticket_id, target, payload, next_attempt_at) VALUES (?, ?, ?, ?) RETURNING id",
-            (ticket_id, target, json.dumps(payload, ensure_ascii=False), _stamp(now)),
+            "INSERT INTO outbox (ticket_id, chat_id, target, payload, next_attempt_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            (ticket_id, chat_id, target, json.dumps(payload, ensure_ascii=False), _stamp(now)),
         )
         return int(item_id)
 
-    async def outbox(self, ticket_id: int, target: str) -> list[OutboxItem]:
-        """The ticket's deliveries to ``target`` still to do, oldest first."""
-        rows = await self.db.execute_fetchall(
-            "SELECT id, ticket_id, target, payload, attempts, next_attempt_at FROM outbox "
-            "WHERE ticket_id = ? AND target = ? ORDER BY id",
-            (ticket_id, target),
-        )
-        return [OutboxItem(int(i), int(t), g, json.loads(p), int(a), _time(n)) for i, t, g, p, a, n in rows]
+    async def enqueue_many(
+        self,
+        deliveries: Sequence[tuple[int | None, str, dict[str, Any], int | None]],
+        now: dt.datetime,
+        *,
+        done_update: int | None = None,
+    ) -> None:
+        """Write ``(ticket_id, target, payload, chat_id)`` deliveries and remove update
+        ``done_update`` from the inbox, in one transaction."""
+        async with self._transaction() as db:
+            for ticket_id, target, payload, chat_id in deliveries:
+                await db.execute_fetchall(
+                    "INSERT INTO outbox (ticket_id, chat_id, target, payload, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+                    (ticket_id, chat_id, target, json.dumps(payload, ensure_ascii=False), _stamp(now)),
+                )
+            if done_update is not None:
+                await db.execute_fetchall(self._INBOX_DONE, (done_update,))
 
-    async def outbox_due(self) -> list[tuple[int, str, dt.datetime]]:
-        """``(ticket_id, target, next attempt)`` for every queue with deliveries left."""
-        rows = await self.db.execute_fetchall(
-            "SELECT ticket_id, target, min(next_attempt_at) FROM outbox GROUP BY ticket_id, target ORDER BY 3"
+    _OUTBOX_COLUMNS = "id, ticket_id, chat_id, target, payload, attempts, next_attempt_at"
+
+    @staticmethod
+    def _item(row: Sequence[Any]) -> OutboxItem:
+        item_id, ticket_id, chat_id, target, payload, attempts, at = row
+        return OutboxItem(
+            int(item_id),
+            None if ticket_id is None else int(ticket_id),
+            target,
+            json.loads(payload),
+            int(attempts),
+            _time(at),
+            None if chat_id is None else int(chat_id),
         )
-        return [(int(t), g, _time(n)) for t, g, n in rows]
+
+    async def outbox(self, lane: Lane) -> list[OutboxItem]:
+        """The deliveries of ``lane`` still to do, oldest first: ``("user" | "group", ticket_id)``
+        or ``("chat", chat_id)``."""
+        target, key = lane
+        column = "chat_id" if target == "chat" else "ticket_id"
+        rows = await self.db.execute_fetchall(
+            f"SELECT {self._OUTBOX_COLUMNS} FROM outbox WHERE {column} = ? AND target = ? ORDER BY id",
+            (key, target),
+        )
+        return [self._item(row) for row in rows]
+
+    async def outbox_due(self) -> list[tuple[Lane, dt.datetime]]:
+        """``(lane, next attempt)`` for every lane with deliveries left, soonest first."""
+        rows = await self.db.execute_fetchall(
+            "SELECT target, coalesce(ticket_id, chat_id), min(next_attempt_at) FROM outbox "
+            "GROUP BY target, coalesce(ticket_id, chat_id) ORDER BY 3"
+        )
+        return [((g, int(k)), _time(n)) for g, k, n in rows]
+
+    async def outbox_size(self) -> int:
+        [(count,)] = await self.db.execute_fetchall("SELECT count(*) FROM outbox")
+        return int(count)
+
+    async def progress(self, item_id: int, payload: dict[str, Any]) -> None:
+        """Store how far a delivery in several parts got (so a retry does not repeat them)."""
+        await self.db.execute_fetchall(
+            "UPDATE outbox SET payload = ? WHERE id = ?", (json.dumps(payload, ensure_ascii=False), item_id)
+        )
+
+    # the inbox: updates fetched but not yet handled
+
+    async def inbox_add(self, update_id: int, user_id: int | None, payload: str, now: dt.datetime) -> bool:
+        """Keep an incoming update until it is handled (``user_id``: its sender, so /forget
+        reaches it); False when it is already kept."""
+        rows = await self.db.execute_fetchall(
+            "INSERT INTO inbox (update_id, user_id, payload, received_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+            (update_id, user_id, payload, _stamp(now)),
+        )
+        return bool(list(rows))
+
+    _INBOX_DONE = "UPDATE inbox SET payload = NULL, user_id = NULL WHERE update_id = ?"
+
+    async def inbox_done(self, update_id: int) -> None:
+        """The update is handled: its content goes, its id stays (for a day) so that fetching
+        it again does not handle it twice."""
+        await self.db.execute_fetchall(self._INBOX_DONE, (update_id,))
+
+    async def inbox(self) -> list[tuple[int, str]]:
+        """``(update_id, payload)`` of the updates fetched but not handled, in order."""
+        rows = await self.db.execute_fetchall(
+            "SELECT update_id, payload FROM inbox WHERE payload IS NOT NULL ORDER BY update_id"
+        )
+        return [(int(u), p) for u, p in rows]
+
+    async def inbox_purge(self, before: dt.datetime) -> int:
+        """Forget the ids of updates handled before ``before`` (Telegram re-sends an update for
+        at most a day)."""
+        rows = await self.db.execute_fetchall(
+            "DELETE FROM inbox WHERE payload IS NULL AND received_at < ? RETURNING update_id", (_stamp(before),)
+        )
+        return len(list(rows))
 
     async def delivered(
         self,
@@ -575,9 +696,11 @@ class Storage:
     async def drop_outbox(self, item_id: int) -> None:
         await self.db.execute_fetchall("DELETE FROM outbox WHERE id = ?", (item_id,))
 
-    async def drop_outbox_of(self, ticket_id: int, target: str) -> int:
+    async def drop_outbox_of(self, lane: Lane) -> int:
+        target, key = lane
+        column = "chat_id" if target == "chat" else "ticket_id"
         rows = await self.db.execute_fetchall(
-            "DELETE FROM outbox WHERE ticket_id = ? AND target = ? RETURNING id", (ticket_id, target)
+            f"DELETE FROM outbox WHERE {column} = ? AND target = ? RETURNING id", (key, target)
         )
         return len(list(rows))
 

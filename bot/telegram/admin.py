@@ -20,13 +20,14 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from telegram import LinkPreviewOptions, Update
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.core import report as reports
 from bot.core.langs import LANGS
+from bot.telegram.outbox import outbox_of
 from bot.telegram.services import services
-from bot.ui.render import split_message
+from bot.ui.render import Screen, esc
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -36,8 +37,6 @@ STATS_DAYS = 7
 REPORT_DAYS = 30
 #: The longest window /report accepts.
 MAX_REPORT_DAYS = 366
-
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 @dataclass
@@ -117,13 +116,13 @@ def report_days(args: list[str]) -> int | None:
     return days if 1 <= days <= MAX_REPORT_DAYS else None
 
 
-async def _reply(update: Update, text: str) -> None:
-    """Plain text (no parse mode: nothing to escape), split at 4,096 characters."""
+async def _reply(update: Update, context: Context, text: str) -> None:
+    """Plain text (no parse mode: nothing to escape), through the outbox (split at 4,096
+    characters there)."""
     chat = update.effective_chat
     if chat is None:  # never for the private messages these commands are registered for
         return
-    for chunk in split_message(text):
-        await update.get_bot().send_message(chat.id, chunk, link_preview_options=_NO_PREVIEW)
+    await outbox_of(context.application).send(chat.id, Screen(esc(text), text), plain=True)
 
 
 async def stats(update: Update, context: Context) -> None:
@@ -133,7 +132,7 @@ async def stats(update: Update, context: Context) -> None:
     since = until - dt.timedelta(days=STATS_DAYS - 1)
     counts, feedback = await svc.storage.stats_since(since.isoformat())
     total, per_lang = summarize(counts, feedback)
-    await _reply(update, stats_text(since, until, total, per_lang))
+    await _reply(update, context, stats_text(since, until, total, per_lang))
 
 
 async def report(update: Update, context: Context) -> None:
@@ -141,7 +140,9 @@ async def report(update: Update, context: Context) -> None:
     days = report_days(list(context.args or []))
     if days is None:
         await _reply(
-            update, f"Usage: /report [DAYS], DAYS a whole number from 1 to {MAX_REPORT_DAYS} (default {REPORT_DAYS})."
+            update,
+            context,
+            f"Usage: /report [DAYS], DAYS a whole number from 1 to {MAX_REPORT_DAYS} (default {REPORT_DAYS}).",
         )
         return
     svc = services(context)
@@ -151,4 +152,4 @@ async def report(update: Update, context: Context) -> None:
     text = reports.to_short(built)
     if not any(built.groups.values()) and not built.actions:
         text += "\nNothing recorded in this period."
-    await _reply(update, text + "\nFull report: python -m bot report --days " + str(days))
+    await _reply(update, context, text + "\nFull report: python -m bot report --days " + str(days))

@@ -14,6 +14,8 @@ The use cases the handlers need live in ``bot.telegram.services`` (``Services``)
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import json
 import logging
 import secrets
 import sys
@@ -39,9 +41,11 @@ from telegram.ext import (
 
 from bot.config import ConfigError, Settings, check_webhook, webhook_path
 from bot.core import knowledge
+from bot.core.domain import utc_now
 from bot.core.langs import DEFAULT_LANG, LANGS
-from bot.store.storage import StorageError
+from bot.store.storage import Storage, StorageError
 from bot.telegram import delivery, follow, health, logs, privacy, reload
+from bot.telegram.outbox import Delivery, Outbox
 from bot.telegram.services import KnowledgeBaseError, Services
 from bot.telegram.services import services as services_of
 from bot.ui import callbacks
@@ -56,33 +60,135 @@ PREFLIGHT_TIMEOUT = 15.0
 MAX_RETRIES = 3
 #: Updates processed at the same time (one at a time per chat, see PerChatUpdateProcessor).
 CONCURRENT_UPDATES = 64
+#: Times an update whose handlers failed on a busy database is handled again (2, 4, 8 ... s apart).
+BUSY_RETRIES = 6
 #: The update types the bot handles (asked for explicitly in getUpdates / setWebhook).
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
+class Inbox(asyncio.Queue[object]):
+    """The application's update queue, kept in SQLite until each update is handled.
+
+    python-telegram-bot confirms a batch of updates to Telegram (the next ``getUpdates``
+    offset; in webhook mode the HTTP answer) as soon as they are in this queue. ``put`` writes
+    each update to the database first, so one fetched but not yet handled when the process
+    dies is handled after the restart (``replay``); ``PerChatUpdateProcessor`` deletes it
+    once its handlers are done (what they caused is in the database by then: the outbox).
+    The row holds the update as Telegram sent it, for seconds; ``/forget`` and retention never
+    need to look here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.storage: Storage | None = None  # set in post_init, once the database is open
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and self.storage is not None:
+            try:
+                user = item.effective_user
+                payload = json.dumps(item.to_dict())
+                if not await self.storage.inbox_add(item.update_id, user.id if user else None, payload, utc_now()):
+                    log.info("update %s was fetched before: not handled twice", item.update_id)
+                    return
+            except Exception as exc:  # a locked or broken database: still handle the update now
+                log.warning("update %s not kept in the inbox (%s)", item.update_id, type(exc).__name__)
+        await super().put(item)
+
+    async def replay(self, bot: Any) -> int:
+        """Queue the updates kept from before a restart; return how many."""
+        assert self.storage is not None
+        await self.storage.inbox_purge(utc_now() - dt.timedelta(days=1))
+        kept = await self.storage.inbox()
+        for update_id, payload in kept:
+            try:
+                update = Update.de_json(json.loads(payload), bot)
+            except Exception as exc:  # unreadable: drop it rather than block the others
+                log.warning("update %s from the inbox dropped (%s)", update_id, type(exc).__name__)
+                await self.storage.inbox_done(update_id)
+                continue
+            await super().put(update)
+        if kept:
+            log.info("inbox: %d update(s) fetched before the restart handled now", len(kept))
+        return len(kept)
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Many chats at once, but each chat's updates one at a time and in order (so a language
-    choice is stored before the next question of the same person is answered)."""
+    choice is stored before the next question of the same person is answered). When an
+    update's handlers are done it leaves the inbox; one that failed because the database was
+    busy is handled again a little later (``retry_later``), up to ``BUSY_RETRIES`` times."""
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: Counter[int] = Counter()
+        self.inbox: Inbox | None = None
+        self.outbox: Outbox | None = None
+        self._retry: set[int] = set()
+        self._tries: Counter[int] = Counter()
+        self._later: set[asyncio.Task[None]] = set()
+
+    def retry_later(self, update: object) -> bool:
+        """Handle ``update`` again after a pause (its handlers failed on a busy database);
+        False when it was tried too often."""
+        if not isinstance(update, Update) or self._tries[update.update_id] >= BUSY_RETRIES:
+            return False
+        self._retry.add(update.update_id)
+        return True
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        self._users[chat.id] += 1
+        token = Outbox.begin()  # what the handlers queue is written with the update's removal
         try:
-            async with lock:
+            if chat is None:
                 await coroutine
+                return
+            lock = self._locks.setdefault(chat.id, asyncio.Lock())
+            self._users[chat.id] += 1
+            try:
+                async with lock:
+                    await coroutine
+            finally:
+                self._users[chat.id] -= 1
+                if not self._users[chat.id]:  # nobody waiting: forget the chat (memory stays flat)
+                    del self._users[chat.id], self._locks[chat.id]
         finally:
-            self._users[chat.id] -= 1
-            if not self._users[chat.id]:  # nobody waiting: forget the chat (memory stays flat)
-                del self._users[chat.id], self._locks[chat.id]
+            deliveries = Outbox.end(token)
+            if isinstance(update, Update):
+                await self._done(update, deliveries)
+            elif deliveries and self.outbox is not None:
+                await self.outbox.commit(deliveries, None)
+
+    async def _done(self, update: Update, deliveries: list[Delivery]) -> None:
+        update_id = update.update_id
+        if update_id not in self._retry and self.outbox is not None:
+            try:  # what the update caused, and its removal from the inbox: one transaction
+                await self.outbox.commit(deliveries, update_id)
+                self._tries.pop(update_id, None)
+                return
+            except Exception as exc:  # a busy database: the update is handled again
+                log.warning("update %s: its replies could not be written (%s)", update_id, type(exc).__name__)
+                if not self.retry_later(update):
+                    return
+        if update_id in self._retry:
+            self._retry.discard(update_id)
+            self._tries[update_id] += 1
+            delay = min(30.0, 2.0 * 2 ** (self._tries[update_id] - 1))
+            log.warning("update %s: the database was busy; handled again in %.0f s", update_id, delay)
+            task = asyncio.get_running_loop().create_task(self._again(update, delay))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+            return
+        self._tries.pop(update_id, None)
+        if self.inbox is not None and self.inbox.storage is not None:
+            try:
+                await self.inbox.storage.inbox_done(update_id)
+            except Exception as exc:  # kept: handled again after a restart (a duplicate, not a loss)
+                log.warning("update %s not removed from the inbox (%s)", update_id, type(exc).__name__)
+
+    async def _again(self, update: Update, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self.inbox is not None:
+            await asyncio.Queue.put(self.inbox, update)  # already kept in the inbox
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -177,6 +283,16 @@ def short_description(lang: str) -> str:
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     svc = services_of(application)
     await svc.storage.open()
+    desk = svc.desk
+    box = Outbox(
+        application.bot,
+        svc.storage,
+        svc.renderer,
+        retry_base=desk.retry_base,
+        retry_max=desk.retry_max,
+        send_timeout=desk.send_timeout,
+    )
+    application.bot_data["outbox"] = box
     svc.renderer.bot_username = application.bot.username
     try:
         await set_commands(application)
@@ -190,8 +306,22 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     from bot.telegram import relay  # relay imports this module
 
     await relay.connect(application)  # volunteers' group: forum, plain group or none (one log line)
+    await box.start()  # what was left to send before a restart
+    inbox = application.update_queue
+    if isinstance(inbox, Inbox):
+        inbox.storage = svc.storage
+        processor = application.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            processor.inbox, processor.outbox = inbox, box
+        await inbox.replay(application.bot)  # what was fetched but not handled before a restart
     # GET /healthz on HEALTH_PORT (0: off), polling and webhook mode alike; closed in post_shutdown
     application.bot_data["health"] = await health.serve(svc, svc.settings.health_port)
+
+
+async def _post_stop(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    box = application.bot_data.get("outbox")
+    if isinstance(box, Outbox):
+        await box.stop()  # sends in progress get a moment; the rest waits in the database
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -228,7 +358,9 @@ def build_application(
         .write_timeout(delivery.WRITE_TIMEOUT)
         .pool_timeout(delivery.POOL_TIMEOUT)
         .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
+        .update_queue(Inbox())
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
         .build()
     )

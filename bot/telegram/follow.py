@@ -2,7 +2,8 @@
 
 A user who pressed the button under an answer gets that entry's new answer, once, in their
 language, when a maintainer changes its ``reviewed`` date: checked after every successful
-reload (/reload, SIGHUP) and at start-up. Sends go through the application's rate limiter.
+reload (/reload, SIGHUP) and at start-up, through the outbox (a person who blocked the bot
+is marked inactive there and their follows end).
 /unfollow and /forget remove the subscriptions.
 """
 
@@ -11,12 +12,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
-
-from bot.telegram import keyboards
+from bot.telegram.outbox import outbox_of
 from bot.ui.i18n import _
-from bot.ui.render import esc
+from bot.ui.render import Screen, esc
 
 log = logging.getLogger(__name__)
 
@@ -34,23 +32,8 @@ async def notify_changes(application: Any) -> int:
             continue
         screen = svc.renderer.answer(entry, lang)
         intro = "🔔 " + _(lang, "An answer you follow was updated:")
-        chunks = [f"<b>{esc(intro)}</b>\n\n{chunk}" if n == 0 else chunk for n, chunk in enumerate(screen.chunks())]
-        try:
-            for n, chunk in enumerate(chunks):
-                last = n == len(chunks) - 1
-                await application.bot.send_message(
-                    user_id,
-                    chunk,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboards.markup(screen.buttons) if last else None,
-                )
-        except Forbidden:  # the user blocked the bot: stop following for them
-            await svc.storage.set_inactive(user_id)
-            await svc.storage.unfollow_all(user_id)
-            continue
-        except TelegramError as exc:  # try again at the next reload
-            log.warning("follow notice not delivered: %s", type(exc).__name__)
-            continue
+        notice = Screen(f"<b>{esc(intro)}</b>\n\n{screen.html}", f"{intro}\n\n{screen.plain}", screen.buttons)
+        await outbox_of(application).send(user_id, notice, lang=lang)
         await svc.storage.mark_followed(user_id, entry_id, current[entry_id])
         sent += 1
     if sent:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sqlite3
 
-from telegram import CallbackQuery, LinkPreviewOptions, Message, ReplyParameters, Update
+from telegram import CallbackQuery, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core.langs import DEFAULT_LANG
-from bot.telegram import follow, keyboards, person_talk, privacy, reload
+from bot.telegram import follow, keyboards, person_talk, privacy, relay, reload
 from bot.telegram.logs import hash_user
+from bot.telegram.outbox import outbox_of
 from bot.telegram.services import Services, services
 from bot.ui import callbacks
 from bot.ui.i18n import _
@@ -44,27 +46,16 @@ def _query(update: Update) -> CallbackQuery:
 # -- sending ---------------------------------------------------------------------------------
 
 
-async def _send(update: Update, screen: Screen, *, reply_to: int | None = None) -> None:
-    """Send ``screen`` to the update's chat (quoting message ``reply_to`` if it still exists)."""
+async def _send(update: Update, context: Context, screen: Screen, *, reply_to: int | None = None) -> None:
+    """Queue ``screen`` for the update's chat (quoting message ``reply_to`` if it still exists):
+    the outbox sends it; nothing here waits on Telegram."""
     chat = update.effective_chat
     if chat is None:  # nowhere to answer (e.g. a button under an inline message)
         return
-    chunks = screen.chunks()
-    for number, chunk in enumerate(chunks, 1):
-        last = number == len(chunks)
-        await update.get_bot().send_message(
-            chat.id,
-            chunk,
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboards.markup(screen.buttons) if last else None,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
-            if reply_to and number == 1
-            else None,
-            link_preview_options=_NO_PREVIEW,
-        )
+    await outbox_of(context.application).send(chat.id, screen, reply_to=reply_to)
 
 
-async def _replace(update: Update, screen: Screen) -> None:
+async def _replace(update: Update, context: Context, screen: Screen) -> None:
     """Show ``screen`` in place of the message whose button was pressed (menus), else send it."""
     message = _query(update).message
     if isinstance(message, Message) and len(screen.chunks()) == 1:
@@ -76,10 +67,10 @@ async def _replace(update: Update, screen: Screen) -> None:
                 link_preview_options=_NO_PREVIEW,
             )
             return
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
+        except TelegramError as exc:  # too old to edit, or a fault: the outbox sends it instead
+            if isinstance(exc, BadRequest) and "not modified" in str(exc).lower():
                 return
-    await _send(update, screen)
+    await _send(update, context, screen)
 
 
 async def _button(update: Update, context: Context) -> tuple[Services, str, str]:
@@ -129,9 +120,9 @@ async def start(update: Update, context: Context) -> None:
     if shared and svc.engine.kb.get(shared) is not None:  # opened from a shared answer card
         screen = await svc.entry(shared, lang or DEFAULT_LANG)
         if screen is not None:
-            await _send(update, screen)
+            await _send(update, context, screen)
             return
-    await _send(update, svc.renderer.welcome(lang) if lang else svc.renderer.language_picker_any())
+    await _send(update, context, svc.renderer.welcome(lang) if lang else svc.renderer.language_picker_any())
 
 
 async def language(update: Update, context: Context) -> None:
@@ -141,7 +132,7 @@ async def language(update: Update, context: Context) -> None:
     if user is None:
         return
     lang = await svc.known_lang(user.id, user.language_code)
-    await _send(update, svc.renderer.language_picker(lang) if lang else svc.renderer.language_picker_any())
+    await _send(update, context, svc.renderer.language_picker(lang) if lang else svc.renderer.language_picker_any())
 
 
 async def topics(update: Update, context: Context) -> None:
@@ -150,7 +141,7 @@ async def topics(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await _send(update, svc.renderer.menu(await svc.lang_of(user.id, user.language_code)))
+    await _send(update, context, svc.renderer.menu(await svc.lang_of(user.id, user.language_code)))
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -159,7 +150,7 @@ async def help_command(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await _send(update, svc.renderer.help(await svc.lang_of(user.id, user.language_code)))
+    await _send(update, context, svc.renderer.help(await svc.lang_of(user.id, user.language_code)))
 
 
 async def human(update: Update, context: Context) -> None:
@@ -180,7 +171,7 @@ async def question(update: Update, context: Context) -> None:
     if reply.person:  # "I want to talk to a real person", in any wording: the consent screen
         await person_talk.ask_for_person(update, context)
         return
-    await _send(update, screen, reply_to=message.message_id)
+    await _send(update, context, screen, reply_to=message.message_id)
 
 
 async def long_message(update: Update, context: Context) -> None:
@@ -189,7 +180,7 @@ async def long_message(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await _send(update, svc.renderer.too_long(await svc.lang_of(user.id, user.language_code)))
+    await _send(update, context, svc.renderer.too_long(await svc.lang_of(user.id, user.language_code)))
 
 
 async def not_text(update: Update, context: Context) -> None:
@@ -205,7 +196,7 @@ async def not_text(update: Update, context: Context) -> None:
         voice=bool(message.voice or message.video_note or message.audio),
         volunteers=svc.volunteers,
     )
-    await _send(update, screen)
+    await _send(update, context, screen)
 
 
 async def edited(update: Update, context: Context) -> None:
@@ -214,7 +205,7 @@ async def edited(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await _send(update, svc.renderer.edited(await svc.lang_of(user.id, user.language_code)))
+    await _send(update, context, svc.renderer.edited(await svc.lang_of(user.id, user.language_code)))
 
 
 # -- buttons ---------------------------------------------------------------------------------
@@ -225,7 +216,7 @@ async def show_entry(update: Update, context: Context) -> None:
     svc, lang, entry_id = await _button(update, context)
     await _query(update).answer()
     screen = await svc.entry(entry_id, lang, _query(update).from_user.id)
-    await _send(update, screen or svc.renderer.expired(lang), reply_to=_question_id(update))
+    await _send(update, context, screen or svc.renderer.expired(lang), reply_to=_question_id(update))
 
 
 async def more_options(update: Update, context: Context) -> None:
@@ -249,7 +240,7 @@ async def follow_entry(update: Update, context: Context) -> None:
     entry = svc.engine.kb.get(entry_id)
     if entry is None:
         await query.answer()
-        await _send(update, svc.renderer.expired(lang))
+        await _send(update, context, svc.renderer.expired(lang))
         return
     await svc.storage.follow(query.from_user.id, entry_id, lang, entry.reviewed.isoformat())
     await query.answer(
@@ -265,7 +256,9 @@ async def unfollow(update: Update, context: Context) -> None:
         return
     lang = await svc.lang_of(user.id, user.language_code)
     count = await svc.storage.unfollow_all(user.id)
-    await _send(update, svc.renderer.notice(_(lang, "Done: you no longer follow any answer ({count}).", count=count)))
+    await _send(
+        update, context, svc.renderer.notice(_(lang, "Done: you no longer follow any answer ({count}).", count=count))
+    )
 
 
 async def share_entry(update: Update, context: Context) -> None:
@@ -276,21 +269,21 @@ async def share_entry(update: Update, context: Context) -> None:
     screen = (
         svc.renderer.share_card(entry, lang, update.get_bot().username or "") if entry else svc.renderer.expired(lang)
     )
-    await _send(update, screen)
+    await _send(update, context, screen)
 
 
 async def show_category(update: Update, context: Context) -> None:
     """List the entries of a category, in place of the menu."""
     svc, lang, category = await _button(update, context)
     await _query(update).answer()
-    await _replace(update, svc.renderer.category(category, lang))
+    await _replace(update, context, svc.renderer.category(category, lang))
 
 
 async def show_menu(update: Update, context: Context) -> None:
     """Show the categories, in place of the pressed message's menu."""
     svc, lang, _arg = await _button(update, context)
     await _query(update).answer()
-    await _replace(update, svc.renderer.menu(lang))
+    await _replace(update, context, svc.renderer.menu(lang))
 
 
 async def choose_language(update: Update, context: Context) -> None:
@@ -299,7 +292,7 @@ async def choose_language(update: Update, context: Context) -> None:
     query = _query(update)
     await svc.choose_language(query.from_user.id, lang)
     await query.answer()
-    await _send(update, svc.renderer.welcome(lang))
+    await _send(update, context, svc.renderer.welcome(lang))
 
 
 async def helpful(update: Update, context: Context) -> None:
@@ -316,7 +309,7 @@ async def not_helpful(update: Update, context: Context) -> None:
     await svc.feedback(entry_id, lang, False, _question_text(update))
     await _query(update).answer(_(lang, "Thank you for your feedback!"))
     await _drop_feedback(update)
-    await _send(update, svc.renderer.not_helpful(entry_id, lang))
+    await _send(update, context, svc.renderer.not_helpful(entry_id, lang))
 
 
 async def talk_to_person(update: Update, context: Context) -> None:
@@ -330,7 +323,7 @@ async def expired_button(update: Update, context: Context) -> None:
     """A stale, unknown or tampered button: say so politely and show the topics."""
     svc, lang, _arg = await _button(update, context)
     await _query(update).answer()
-    await _send(update, svc.renderer.expired(lang))
+    await _send(update, context, svc.renderer.expired(lang))
 
 
 # -- membership and errors -------------------------------------------------------------------
@@ -345,10 +338,9 @@ async def membership(update: Update, context: Context) -> None:
     if change.chat.type == ChatType.PRIVATE:
         if status == ChatMemberStatus.BANNED:
             await svc.storage.set_inactive(change.chat.id)
-    elif (
-        status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
-        and change.chat.id != svc.settings.volunteer_chat_id
-    ):
+    elif change.chat.id == svc.settings.volunteer_chat_id:  # promoted, demoted or removed there
+        await relay.recheck(context.application)
+    elif status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR):
         await context.bot.leave_chat(change.chat.id)
 
 
@@ -365,6 +357,10 @@ async def on_error(update: object, context: Context) -> None:
         log.info("user %s blocked the bot (update %s): marked inactive", who, update_id)
         await svc.storage.set_inactive(user.id)
         return
+    if isinstance(error, sqlite3.OperationalError) and context.application.update_processor is not None:
+        retry = getattr(context.application.update_processor, "retry_later", None)
+        if retry is not None and retry(update):  # a busy or locked database: handled again soon
+            return
     quiet = isinstance(error, TelegramError)  # API refusals and network trouble: no traceback
     level = logging.WARNING if isinstance(error, NetworkError) else logging.ERROR
     log.log(
@@ -399,7 +395,7 @@ async def flood_gate(update: Update, context: Context) -> None:
             lang, "You are sending messages very fast. Please wait a minute: I will not read what you send until then."
         )
         try:
-            await _send(update, svc.renderer.notice(text))
+            await _send(update, context, svc.renderer.notice(text))
         except TelegramError as exc:
             log.warning("flood notice not delivered: %s", type(exc).__name__)
     raise ApplicationHandlerStop
@@ -411,7 +407,7 @@ async def forget(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None:
         return
-    await _send(update, svc.renderer.forget_confirm(await svc.lang_of(user.id, user.language_code)))
+    await _send(update, context, svc.renderer.forget_confirm(await svc.lang_of(user.id, user.language_code)))
 
 
 async def forget_choice(update: Update, context: Context) -> None:
@@ -422,7 +418,7 @@ async def forget_choice(update: Update, context: Context) -> None:
     await query.answer()
     user = query.from_user
     if choice != "yes":
-        await _replace(update, svc.renderer.forget_kept(lang))
+        await _replace(update, context, svc.renderer.forget_kept(lang))
         return
     await privacy.close_ticket_before_forget(context, user.id)
     deleted = await privacy.forget_user(svc.storage, user.id)
@@ -431,7 +427,7 @@ async def forget_choice(update: Update, context: Context) -> None:
         lang,
         "Done: I deleted everything I kept about you (your language and any conversation with a volunteer). If you write again, I start from zero.",
     )
-    await _replace(update, svc.renderer.notice(text))
+    await _replace(update, context, svc.renderer.notice(text))
 
 
 async def reload_command(update: Update, context: Context) -> None:
@@ -441,6 +437,8 @@ async def reload_command(update: Update, context: Context) -> None:
     if user is None:
         return
     result = await reload.reload_knowledge(svc)
-    await _send(update, svc.renderer.notice(reload.report(result, await svc.lang_of(user.id, user.language_code))))
+    await _send(
+        update, context, svc.renderer.notice(reload.report(result, await svc.lang_of(user.id, user.language_code)))
+    )
     if result.ok:
         follow.schedule(context.application, 0)  # followers of changed answers get the new one

@@ -6,10 +6,13 @@ Started from the application's ``post_init`` on ``HEALTH_PORT`` (0 turns it off)
 answer, one request per connection). The answer is JSON::
 
     {"status": "ok", "knowledge_base": {"version": "...", "entries": 42},
-     "database": "ok", "uptime_seconds": 3600}
+     "database": "ok", "volunteers": "ok", "outbox": 0, "uptime_seconds": 3600}
 
 HTTP 200 while the database answers ``SELECT 1`` (through the storage module), otherwise
-``"status": "degraded"``, ``"database": "unreachable"`` and HTTP 503. It reveals nothing about
+``"status": "degraded"``, ``"database": "unreachable"`` and HTTP 503. ``"volunteers"`` is
+"ok", "off" (no group configured) or "unreachable" (configured, but Telegram refuses the bot
+there: people's messages are kept; ``"status"`` is then "degraded" with HTTP 200, since the bot
+still answers); ``"outbox"`` counts the messages waiting to be sent. It reveals nothing about
 users. Nothing here imports Telegram: the server only needs the ``Services`` object.
 """
 
@@ -40,10 +43,17 @@ async def status(services: Any, started: float) -> tuple[int, dict[str, Any]]:
     a /reload or SIGHUP shows its new version)."""
     kb = services.engine.kb
     database = await services.storage.ping()
+    desk = services.desk
+    volunteers = "off" if not desk.available else ("ok" if desk.reachable else "unreachable")
+    if desk.chat_id is not None and volunteers == "off":
+        volunteers = "unreachable"  # configured, but the bot cannot work in the group (yet)
+    outbox = await services.storage.outbox_size() if database else None
     body = {
-        "status": "ok" if database else "degraded",
+        "status": "ok" if database and volunteers != "unreachable" else "degraded",
         "knowledge_base": {"version": kb.version, "entries": len(kb)},
         "database": "ok" if database else "unreachable",
+        "volunteers": volunteers,
+        "outbox": outbox,
         "uptime_seconds": int(time.monotonic() - started),
     }
     return (200 if database else 503), body

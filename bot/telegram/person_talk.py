@@ -12,20 +12,22 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.core import escalation
 from bot.core.domain import Ticket, utc_now
 from bot.telegram import keyboards, relay
 from bot.telegram.logs import hash_user
+from bot.telegram.outbox import outbox_of
 from bot.telegram.services import Services, open_ticket, services
 from bot.ui import callbacks
 from bot.ui.i18n import _
-from bot.ui.render import Screen
+from bot.ui.render import CAPTION_LIMIT, MESSAGE_LIMIT, Screen, split_message
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +49,15 @@ async def _lang(svc: Services, user: User) -> str:
     return await svc.lang_of(user.id, user.language_code)
 
 
-async def _show(update: Update, screen: Screen, *, reply_to: int | None = None) -> None:
+async def _show(update: Update, context: Context, screen: Screen, *, reply_to: int | None = None) -> None:
+    """Queue ``screen`` for the update's chat; the outbox sends it."""
     chat = update.effective_chat
     if chat is None:  # nowhere to answer (e.g. a button under an inline message)
         return
-    await relay.send_screen(update.get_bot(), chat.id, screen, reply_to=reply_to)
+    await outbox_of(context.application).send(chat.id, screen, reply_to=reply_to)
 
 
-async def _replace(update: Update, screen: Screen) -> None:
+async def _replace(update: Update, context: Context, screen: Screen) -> None:
     """Show ``screen`` in place of the message whose button was pressed (else send it)."""
     message = _query(update).message
     if isinstance(message, Message) and len(screen.chunks()) == 1:
@@ -63,9 +66,9 @@ async def _replace(update: Update, screen: Screen) -> None:
                 screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboards.markup(screen.buttons)
             )
             return
-        except BadRequest:  # too old, or unchanged: send it instead
+        except TelegramError:  # too old, unchanged or a fault: the outbox sends it instead
             pass
-    await _show(update, screen)
+    await _show(update, context, screen)
 
 
 def _arg(update: Update) -> str:
@@ -83,13 +86,13 @@ async def ask_for_person(update: Update, context: Context, entry_id: str = "") -
         return
     lang = await _lang(svc, user)
     if not svc.desk.available:
-        await _show(update, svc.renderer.human_unavailable(lang))
+        await _show(update, context, svc.renderer.human_unavailable(lang))
         return
     if await svc.storage.open_ticket_of(user.id) is not None:
-        await _show(update, svc.renderer.ticket_already_open(lang))
+        await _show(update, context, svc.renderer.ticket_already_open(lang))
         return
     svc.desk.pending[user.id] = entry_id
-    await _show(update, svc.renderer.consent(lang, svc.desk.reply_hours))
+    await _show(update, context, svc.renderer.consent(lang, svc.desk.reply_hours))
 
 
 async def consent(update: Update, context: Context) -> None:
@@ -100,7 +103,7 @@ async def consent(update: Update, context: Context) -> None:
     await query.answer()
     entry_id = svc.desk.pending.pop(user.id, "")
     if _arg(update) != "yes":
-        await _replace(update, svc.renderer.consent_declined(lang))
+        await _replace(update, context, svc.renderer.consent_declined(lang))
         return
     await _open_request(update, context, svc, user.id, lang, entry_id, _replace)
 
@@ -126,15 +129,15 @@ async def _open_request(
     user_id: int,
     lang: str,
     entry_id: str,
-    show: Callable[[Update, Screen], Awaitable[None]],
+    show: Callable[[Update, Context, Screen], Awaitable[None]],
 ) -> None:
     """Open the person's request (after their consent) and hand the header to the volunteers."""
     if not svc.desk.available:
-        await show(update, svc.renderer.human_unavailable(lang))
+        await show(update, context, svc.renderer.human_unavailable(lang))
         return
     ticket, new = await open_ticket(svc.storage, svc.engine, svc.desk, user_id, lang, entry_id, utc_now())
     if not new:
-        await show(update, svc.renderer.ticket_already_open(lang))
+        await show(update, context, svc.renderer.ticket_already_open(lang))
         return
     log.info(
         "ticket #%d opened (user %s, %s%s)",
@@ -143,8 +146,8 @@ async def _open_request(
         lang,
         ", urgent" if ticket.urgent else "",
     )
-    await show(update, svc.renderer.ticket_opened(lang, svc.desk.reply_hours))
-    await relay.flush(context.application, ticket.id, "group")
+    await show(update, context, svc.renderer.ticket_opened(lang, svc.desk.reply_hours))
+    relay.kick(context.application, ticket.id, "group")
 
 
 # -- while a ticket is open ------------------------------------------------------------------
@@ -178,27 +181,45 @@ async def relay_message(
         document_like=bool(message.photo or message.document or message.contact),
     )
     if plan.action == "warn":
-        await _show(update, svc.renderer.document_warning(ticket.lang), reply_to=message.message_id)
+        await _show(update, context, svc.renderer.document_warning(ticket.lang), reply_to=message.message_id)
         return
     if not ticket.urgent and svc.desk.urgent_words.match(message.text or message.caption or ""):
         await _make_urgent(context, ticket)
     radar = svc.engine.model.scam  # rules + classifier, the same radar as for questions
     hit = radar.check(message.text or message.caption or "", ticket.lang) if radar is not None else None
     if hit is not None:  # scam radar: warn the user at once and mark the topic for the volunteers
-        await _show(update, svc.renderer.scam_warning(ticket.lang), reply_to=message.message_id)
-        await svc.storage.enqueue(
-            ticket.id,
-            "group",
+        await _show(update, context, svc.renderer.scam_warning(ticket.lang), reply_to=message.message_id)
+        await relay.to_group(
+            context.application,
+            ticket,
             relay.note_payload(svc.renderer.desk_note(svc.desk.lang, "scam", rule=hit.rule)),
-            utc_now(),
         )
-    if plan.action == "text":
-        payload = {"kind": "text", "text": plan.text, "user_message_id": message.message_id}
-    else:
-        payload = {"kind": "copy", "message_id": message.message_id, "caption": plan.caption}
-    await relay.to_group(context.application, ticket, payload)
+    for payload in relay_payloads(plan, message.message_id):
+        await relay.to_group(context.application, ticket, payload)
     if plan.masked and await svc.storage.offer_identifiers_once(ticket.id):
-        await _show(update, svc.renderer.identifiers_hidden(ticket.lang))
+        await _show(update, context, svc.renderer.identifiers_hidden(ticket.lang))
+
+
+def relay_payloads(plan: escalation.RelayPlan, message_id: int) -> list[dict[str, Any]]:
+    """The group deliveries for one of the person's messages. Masking can make a text longer
+    than Telegram allows (4,096 characters) or a caption longer than 1,024: the text is split
+    into several messages; the caption is cut and the rest follows as a text."""
+    if plan.action == "text":
+        return [
+            {"kind": "text", "text": part, "user_message_id": message_id}
+            for part in split_message(plan.text or "", MESSAGE_LIMIT)
+        ]
+    caption, rest = plan.caption, ""
+    if caption and len(caption) > CAPTION_LIMIT:
+        cut = caption.rfind(" ", 0, CAPTION_LIMIT - 1)
+        cut = cut if cut > CAPTION_LIMIT // 2 else CAPTION_LIMIT - 1
+        caption, rest = caption[:cut] + "…", caption[cut:].strip()
+    payloads: list[dict[str, Any]] = [{"kind": "copy", "message_id": message_id, "caption": caption}]
+    payloads += [
+        {"kind": "text", "text": part, "user_message_id": message_id}
+        for part in (split_message(rest, MESSAGE_LIMIT) if rest else [])
+    ]
+    return payloads
 
 
 async def _make_urgent(context: Context, ticket: Ticket) -> None:
@@ -210,7 +231,7 @@ async def _make_urgent(context: Context, ticket: Ticket) -> None:
         relay.note_payload(svc.renderer.desk_note(svc.desk.lang, "now_urgent")),
         {"kind": "mention"},
     ):
-        await svc.storage.enqueue(ticket.id, "group", payload, utc_now())
+        await relay.to_group(context.application, ticket, payload)
 
 
 async def document_choice(update: Update, context: Context) -> None:
@@ -222,16 +243,16 @@ async def document_choice(update: Update, context: Context) -> None:
     message = query.message
     held = message.reply_to_message if isinstance(message, Message) else None
     if _arg(update) != "yes":
-        await _replace(update, svc.renderer.document_sent(lang, False))
+        await _replace(update, context, svc.renderer.document_sent(lang, False))
         return
     if ticket is None:
-        await _replace(update, svc.renderer.no_open_request(lang))
+        await _replace(update, context, svc.renderer.no_open_request(lang))
         return
     if held is None:
-        await _replace(update, svc.renderer.expired(lang))
+        await _replace(update, context, svc.renderer.expired(lang))
         return
     await relay_message(update, context, ticket, held, confirmed=True)
-    await _replace(update, svc.renderer.document_sent(ticket.lang, True))
+    await _replace(update, context, svc.renderer.document_sent(ticket.lang, True))
 
 
 async def share_numbers(update: Update, context: Context) -> None:
@@ -241,10 +262,10 @@ async def share_numbers(update: Update, context: Context) -> None:
     await query.answer()
     ticket = await svc.storage.open_ticket_of(query.from_user.id)
     if ticket is None:
-        await _replace(update, svc.renderer.no_open_request(lang))
+        await _replace(update, context, svc.renderer.no_open_request(lang))
         return
     await svc.storage.update_ticket(ticket.id, share_identifiers=True)
-    await _replace(update, svc.renderer.identifiers_shared(ticket.lang))
+    await _replace(update, context, svc.renderer.identifiers_shared(ticket.lang))
 
 
 async def cancel(update: Update, context: Context) -> None:
@@ -258,10 +279,10 @@ async def cancel(update: Update, context: Context) -> None:
     ticket = await svc.storage.open_ticket_of(user.id)
     svc.desk.pending.pop(user.id, None)
     if ticket is None:
-        await _show(update, svc.renderer.no_open_request(lang))
+        await _show(update, context, svc.renderer.no_open_request(lang))
         return
     await relay.close(context.application, ticket, "user")
-    await _show(update, svc.renderer.request_cancelled(ticket.lang))
+    await _show(update, context, svc.renderer.request_cancelled(ticket.lang))
 
 
 async def survey(update: Update, context: Context) -> None:

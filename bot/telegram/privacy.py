@@ -157,12 +157,12 @@ async def close_ticket_before_forget(context: Any, user_id: int) -> bool:
     fails). Also drops what the volunteer relay keeps in memory about the user. Returns whether
     a ticket was open.
 
-    The notice is sent directly, not through the relay's outbox: the outbox rows belong to the
-    ticket and are deleted with it."""
-    from telegram.error import TelegramError
+    The notice is a plain message of the outbox: the ticket's own outbox rows are deleted with it."""
 
+    from bot.telegram.outbox import outbox_of
     from bot.telegram.services import services
     from bot.ui.i18n import _
+    from bot.ui.render import Screen, esc
 
     svc = services(context)
     svc.topics.forget(user_id)
@@ -184,16 +184,14 @@ async def close_ticket_before_forget(context: Any, user_id: int) -> bool:
         getattr(desk, "lang", "en"),
         "The user deleted their data with /forget. This ticket is closed and its records are deleted; nothing more will be relayed.",
     )
-    try:
-        if topic_id:
-            await context.bot.send_message(chat_id, text, message_thread_id=topic_id)
-            await context.bot.close_forum_topic(chat_id, topic_id)
-        else:
-            await context.bot.send_message(
-                chat_id, text, reply_to_message_id=header_id, allow_sending_without_reply=True
-            )
-    except TelegramError as exc:
-        log.warning("ticket %s: could not tell the volunteers about /forget: %s", ticket_id, type(exc).__name__)
+    # Plain messages of the outbox, in this order (the ticket's own lanes are deleted with it).
+    box = outbox_of(context.application)
+    await box.send(
+        chat_id, Screen(esc(text), text), thread_id=topic_id or None, reply_to=None if topic_id else header_id
+    )
+    if topic_id:
+        await box.close_topic(chat_id, topic_id)
+    log.info("ticket %s: the volunteers are told about /forget", ticket_id)
     return True
 
 
@@ -222,6 +220,7 @@ async def retention_job(context: Any) -> None:
 
     svc = services(context)
     purged = await apply_retention(svc.storage, svc.settings.retention_days)
+    await svc.storage.inbox_purge(dt.datetime.now(dt.UTC) - dt.timedelta(days=1))  # ids of handled updates
     log.info(
         "retention: deleted %d closed ticket(s), %d unanswered question(s), %d feedback row(s), %d inactive user(s)",
         purged.tickets,

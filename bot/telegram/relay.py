@@ -1,11 +1,18 @@
-"""Telegram delivery for human escalation: the volunteers' group, the outbox and its retries.
+"""Human escalation over the outbox: the volunteers' group, a ticket's deliveries both ways.
 
-Everything that reaches the volunteers' group or a user on behalf of a ticket goes through the
-outbox: ``to_group`` / ``to_user`` write the delivery to SQLite first, then ``flush`` sends the
-ticket's deliveries in order. A delivery Telegram refuses for a passing reason (429 after the
-rate limiter's own retries, 5xx, time-outs) stays in the outbox and is retried by the job queue
-with back-off; pending deliveries are rescheduled at start-up, so a restart loses nothing. A
-user who blocked the bot (403) has their ticket closed with a note for the volunteers.
+A ticket's deliveries are two lanes of the one outbox (``bot.telegram.outbox``): ``("group",
+ticket)`` (its topic, or its reply chain in a plain group) and ``("user", ticket)`` (its
+person). ``to_group`` / ``to_user`` queue a delivery; this module teaches the outbox how to
+make them (``_deliver``: create the topic and header at most once, relay texts and copies,
+notes, renames, closing) and what a refusal means (``_refused``):
+
+- the person blocked the bot (403): the ticket is closed with a note for the volunteers;
+- the volunteers' group refused the bot (topic creation refused, rights lost, bot removed):
+  the deliveries are **kept**, the person is told the truth once, the admins are alerted,
+  ``/healthz`` says degraded, and the rights are checked again every ``RECHECK_SECONDS``;
+  when they are back, everything kept is delivered (``recheck``);
+- the topic was deleted: a new one is opened once;
+- anything else Telegram refuses is reported to the volunteers and the person.
 
 ``connect()`` runs at start-up: it checks the volunteers' group (forum with "Manage topics",
 plain group, or none) and logs one line saying which. No message text and no name is logged;
@@ -17,20 +24,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from typing import Any, TypedDict, cast
+from typing import Any
 
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext
 
 from bot.core import escalation
 from bot.core.domain import OutboxItem, Ticket, load_urgent_words, utc_now
 from bot.core.escalation import Desk
-from bot.telegram import keyboards
 from bot.telegram.logs import hash_user
+from bot.telegram.outbox import TOPIC_GONE, Kind, outbox_of, payload_screen, screen_payload, send_payload
 from bot.telegram.services import Services, services
-from bot.ui.render import Button, Screen
+from bot.ui.render import Screen
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +45,6 @@ App = Application[Any, Any, Any, Any, Any, Any]
 #: getChatMember statuses that make someone a volunteer.
 VOLUNTEER_STATUSES = frozenset({ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER})
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-#: Telegram's answers when a forum topic no longer exists.
-_TOPIC_GONE = ("thread not found", "topic_id_invalid", "topic_deleted", "topic not found")
 
 
 # -- start-up --------------------------------------------------------------------------------
@@ -68,8 +73,9 @@ async def connect(application: App) -> None:
         log.warning("volunteers: none (%s); people asking for a person get the find-a-lawyer answer", desk.reason)
     if desk.mode == "forum":
         desk.howto_pinned = await _pin_howto(application.bot, svc)
-    if desk.available:
-        await reschedule(application)
+    _install(application)
+    if desk.chat_id is not None and not desk.available:
+        _watch(application)  # the rights may be granted later: checked again while the bot runs
 
 
 async def _pin_howto(bot: Bot, svc: Services) -> bool:
@@ -120,35 +126,44 @@ async def _detect(bot: Bot, chat_id: int | None) -> tuple[escalation.Mode, str]:
     return "plain", "the group has no topics: each ticket is a header message and volunteers answer by replying to it"
 
 
-async def reschedule(application: App) -> None:
-    """Schedule a retry for every ticket with deliveries left in the outbox (after a restart)."""
-    now = utc_now()
-    due = await services(application).storage.outbox_due()
-    for ticket_id, target, at in due:
-        _schedule(application, ticket_id, target, max(0.0, (at - now).total_seconds()))
-    if due:
-        log.info("outbox: %d pending queue(s) rescheduled", len(due))
+# -- the ticket lanes of the outbox -----------------------------------------------------------
 
 
-# -- queueing and sending ------------------------------------------------------------------
+def _install(application: App) -> None:
+    """Teach the outbox how to deliver a ticket's messages (lanes "user" and "group")."""
+    svc, box = services(application), outbox_of(application)
+
+    async def deliver(item: OutboxItem) -> None:
+        ticket = await svc.storage.ticket(item.ticket_id or 0)
+        chat_id = svc.desk.chat_id
+        if ticket is None or chat_id is None:
+            await svc.storage.drop_outbox(item.id)
+            return
+        await _deliver(application.bot, svc, chat_id, ticket, item)
+
+    async def refused(item: OutboxItem, error: TelegramError) -> bool:
+        return await _refused(application, item, error)
+
+    box.kinds["user"] = Kind(deliver, refused)
+    box.kinds["group"] = Kind(deliver, refused, ready=lambda: svc.desk.available and svc.desk.reachable)
 
 
 async def to_group(application: App, ticket: Ticket, payload: dict[str, Any]) -> None:
-    """Write a delivery to the ticket's topic (or reply chain) to the outbox, then send."""
-    await services(application).storage.enqueue(ticket.id, "group", payload, utc_now())
-    await flush(application, ticket.id, "group")
+    """Queue a delivery to the ticket's topic (or reply chain); the outbox sends it. While the
+    group refuses the bot, the person is told once that their messages are kept."""
+    await outbox_of(application).put(ticket.id, "group", payload)
+    if not services(application).desk.reachable:
+        await _tell_held(application, ticket)
 
 
 async def to_user(application: App, ticket: Ticket, payload: dict[str, Any]) -> None:
-    """Write a delivery to the ticket's user to the outbox, then send."""
-    await services(application).storage.enqueue(ticket.id, "user", payload, utc_now())
-    await flush(application, ticket.id, "user")
+    """Queue a delivery to the ticket's person; the outbox sends it."""
+    await outbox_of(application).put(ticket.id, "user", payload)
 
 
-def screen_payload(screen: Screen, *, reply: bool = False) -> dict[str, Any]:
-    """A screen as an outbox payload (``reply``: it counts as a volunteer's answer)."""
-    buttons = [[{"label": b.label, "data": b.data, "url": b.url} for b in row] for row in screen.buttons]
-    return {"kind": "screen", "html": screen.html, "plain": screen.plain, "buttons": buttons, "reply": reply}
+def kick(application: App, ticket_id: int, target: str) -> None:
+    """Send what a ticket's lane holds (after a transaction that queued deliveries)."""
+    outbox_of(application).kick((target, ticket_id))
 
 
 def note_payload(screen: Screen) -> dict[str, Any]:
@@ -156,102 +171,116 @@ def note_payload(screen: Screen) -> dict[str, Any]:
     return {"kind": "note", "html": screen.html}
 
 
-async def flush(application: App, ticket_id: int, target: str) -> None:
-    """Send the ticket's pending deliveries to ``target`` in order; stop at the first one that
-    must wait (it is retried later by the job queue)."""
+#: Telegram's answers when the bot may no longer create topics or post in the volunteers' group.
+_RIGHTS_LOST = (
+    "not enough rights",
+    "chat_admin_required",
+    "need administrator rights",
+    "have no rights",
+    "chat_write_forbidden",
+    "chat not found",
+    "not a member",
+    "was kicked",
+)
+
+
+async def _refused(application: App, item: OutboxItem, error: TelegramError) -> bool:
+    """Telegram refused a ticket's delivery (400/403). True: go on with the lane."""
+    svc, box = services(application), outbox_of(application)
+    ticket = await svc.storage.ticket(item.ticket_id or 0)
+    if ticket is None:
+        await svc.storage.drop_outbox(item.id)
+        return True
+    reason = error.message.lower()
+    if item.target == "user":
+        if isinstance(error, Forbidden):
+            await _user_blocked(application, ticket)
+            return False
+        log.warning(
+            "ticket #%d: Telegram refused a delivery to the person (%s); the volunteers are told", ticket.id, reason
+        )
+        await svc.storage.drop_outbox(item.id)
+        await to_group(application, ticket, note_payload(svc.renderer.desk_note(svc.desk.lang, "undelivered")))
+        return True
+    if isinstance(error, Forbidden) or any(words in reason for words in _RIGHTS_LOST):
+        await unreachable(application, reason)
+        await _tell_held(application, ticket)
+        return False  # kept: sent when the rights are back
+    if svc.desk.mode == "forum" and any(words in reason for words in TOPIC_GONE) and not item.payload.get("reopened"):
+        log.warning("ticket #%d: its topic is gone; opening a new one", ticket.id)
+        await svc.storage.update_ticket(ticket.id, topic_id=None, header_message_id=None)
+        item.payload["reopened"] = True
+        await svc.storage.progress(item.id, item.payload)
+        return True
+    log.warning("ticket #%d: Telegram refused a delivery to the group (%s); dropped", ticket.id, reason)
+    await svc.storage.drop_outbox(item.id)
+    if item.payload.get("kind") in ("text", "copy"):
+        await box.put(ticket.id, "group", note_payload(svc.renderer.desk_note(svc.desk.lang, "not_copied")))
+        await to_user(application, ticket, screen_payload(svc.renderer.not_delivered(ticket.lang)))
+    return True
+
+
+# -- volunteers unreachable -------------------------------------------------------------------
+
+
+async def _tell_held(application: App, ticket: Ticket) -> None:
+    """Tell the ticket's person, once, that the volunteers cannot be reached for now."""
     svc = services(application)
-    chat_id = svc.desk.chat_id
-    if chat_id is None or not svc.desk.available:
+    if ticket.id not in svc.desk.told_unreachable:
+        svc.desk.told_unreachable.add(ticket.id)
+        await to_user(application, ticket, screen_payload(svc.renderer.volunteers_unreachable(ticket.lang)))
+
+
+#: Seconds between checks of the bot's rights in the volunteers' group while it cannot post there.
+RECHECK_SECONDS = 10.0
+_RECHECK_JOB = "volunteers-recheck"
+
+
+async def unreachable(application: App, reason: str) -> None:
+    """The volunteers' group refused the bot: hold its deliveries, alert the admins once, and
+    check the rights again every RECHECK_SECONDS until they are back."""
+    svc = services(application)
+    desk = svc.desk
+    if not desk.reachable:
         return
-    recreated = False
-    async with svc.desk.lock(ticket_id, target):
-        while True:
-            items = await svc.storage.outbox(ticket_id, target)
-            ticket = await svc.storage.ticket(ticket_id)
-            if not items or ticket is None:
-                return
-            item, now = items[0], utc_now()
-            if item.next_attempt_at > now:
-                _schedule(application, ticket_id, target, (item.next_attempt_at - now).total_seconds())
-                return
-            try:
-                await _deliver(application.bot, svc, chat_id, ticket, item)
-            except Forbidden:
-                if target == "user":
-                    await _user_blocked(application, ticket)
-                    return
-                await _postpone(application, item, "Forbidden")
-                return
-            except BadRequest as exc:
-                if target == "group" and svc.desk.mode == "forum" and _topic_gone(exc) and not recreated:
-                    log.warning("ticket #%d: its topic is gone; opening a new one", ticket.id)
-                    await svc.storage.update_ticket(ticket.id, topic_id=None, header_message_id=None)
-                    recreated = True
-                    continue
-                log.warning(
-                    "ticket #%d: Telegram refused a delivery to the %s (%s); dropped", ticket.id, target, exc.message
-                )
-                await svc.storage.drop_outbox(item.id)
-                if target == "user":
-                    await svc.storage.enqueue(
-                        ticket.id,
-                        "group",
-                        note_payload(svc.renderer.desk_note(svc.desk.lang, "undelivered")),
-                        utc_now(),
-                    )
-                    _schedule(application, ticket.id, "group", 0)
-                elif item.payload.get("kind") in ("text", "copy"):
-                    await svc.storage.enqueue(
-                        ticket.id, "group", note_payload(svc.renderer.desk_note(svc.desk.lang, "not_copied")), utc_now()
-                    )
-            except RetryAfter as exc:
-                await _postpone(application, item, "RetryAfter", getattr(exc, "_retry_after", None))
-                return
-            except TelegramError as exc:  # NetworkError, TimedOut, 5xx ...
-                await _postpone(application, item, type(exc).__name__)
-                return
+    desk.reachable, desk.reason = False, f"Telegram refused the bot in the volunteers' group: {reason}"
+    log.warning("volunteers: unreachable (%s); deliveries to the group are held", reason)
+    for admin in svc.settings.admin_user_ids:
+        await outbox_of(application).send(admin, svc.renderer.admin_alert(desk.lang, "unreachable", reason=reason))
+    _watch(application)
 
 
-async def _postpone(application: App, item: OutboxItem, why: str, retry_after: object = None) -> None:
-    svc = services(application)
-    attempts = item.attempts + 1
-    delay = escalation.retry_delay(attempts, svc.desk.retry_base, svc.desk.retry_max)
-    if isinstance(retry_after, dt.timedelta):
-        delay = max(delay, retry_after.total_seconds())
-    elif isinstance(retry_after, (int, float)):
-        delay = max(delay, float(retry_after))
-    await svc.storage.postpone(item.id, attempts, utc_now() + dt.timedelta(seconds=delay))
-    log.warning(
-        "ticket #%d: delivery to the %s failed (%s, attempt %d); retrying in %.0f s",
-        item.ticket_id,
-        item.target,
-        why,
-        attempts,
-        delay,
-    )
-    _schedule(application, item.ticket_id, item.target, delay)
-
-
-def _schedule(application: App, ticket_id: int, target: str, delay: float) -> None:
+def _watch(application: App) -> None:
     queue = application.job_queue
-    if queue is None:
-        return
-    name = f"outbox:{ticket_id}:{target}"
-    for job in queue.get_jobs_by_name(name):
-        job.schedule_removal()
-    queue.run_once(_retry_job, when=max(0.0, delay), data=(ticket_id, target), name=name)
+    if queue is not None and not queue.get_jobs_by_name(_RECHECK_JOB):
+        queue.run_repeating(_recheck_job, interval=services(application).desk.recheck_seconds, name=_RECHECK_JOB)
 
 
-async def _retry_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    job = context.job
-    assert job is not None  # the JobQueue always passes the job to its callback
-    ticket_id, target = cast(tuple[int, str], job.data)  # as _schedule stores it
-    await flush(context.application, ticket_id, target)
+async def _recheck_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    if await recheck(context.application) and context.job is not None:
+        context.job.schedule_removal()
 
 
-def _topic_gone(exc: BadRequest) -> bool:
-    message = exc.message.lower()
-    return any(words in message for words in _TOPIC_GONE)
+async def recheck(application: App) -> bool:
+    """Check the bot's place in the volunteers' group again; when it can work there, deliver
+    everything held. True when the volunteers can be reached."""
+    svc = services(application)
+    desk = svc.desk
+    mode, reason = await _detect(application.bot, desk.chat_id)
+    if mode == "off":
+        if desk.available and desk.reachable:  # lost at runtime: hold the group's deliveries
+            await unreachable(application, reason)
+        desk.reason = reason
+        return False
+    was_held = not desk.reachable or not desk.available
+    desk.mode, desk.reason, desk.reachable = mode, reason, True
+    svc.volunteers = desk.available
+    if was_held:
+        log.info("volunteers: reachable again (%s mode); delivering what was held", mode)
+        for admin in svc.settings.admin_user_ids:
+            await outbox_of(application).send(admin, svc.renderer.admin_alert(desk.lang, "reachable"))
+        outbox_of(application).kick_all("group")
+    return True
 
 
 async def _deliver(bot: Bot, svc: Services, chat_id: int, ticket: Ticket, item: OutboxItem) -> None:
@@ -268,7 +297,7 @@ async def _deliver(bot: Bot, svc: Services, chat_id: int, ticket: Ticket, item: 
             relay = (ticket.id, "to_user", copied.message_id, payload["message_id"])
             await svc.storage.delivered(item.id, now, relay, first_reply=True)
         else:  # "screen"
-            sent = await send_screen(bot, ticket.user_id, _screen(payload), read_timeout=desk.send_timeout)
+            sent = await send_screen(bot, ticket.user_id, payload_screen(payload), read_timeout=desk.send_timeout)
             relay = (ticket.id, "to_user", sent.message_id, None) if payload.get("reply") else None
             await svc.storage.delivered(item.id, now, relay, first_reply=bool(payload.get("reply")))
         return
@@ -397,18 +426,6 @@ async def _ignore_not_modified(call: Any) -> None:
             raise
 
 
-def _screen(payload: dict[str, Any]) -> Screen:
-    rows = tuple(
-        tuple(Button(b["label"], b.get("data") or "", b.get("url") or "") for b in row)
-        for row in payload.get("buttons") or []
-    )
-    return Screen(payload["html"], payload.get("plain", ""), rows)
-
-
-class _Timeouts(TypedDict, total=False):
-    read_timeout: float
-
-
 async def send_screen(
     bot: Bot,
     chat_id: int,
@@ -418,29 +435,11 @@ async def send_screen(
     reply_to: int | None = None,
     read_timeout: float | None = None,
 ) -> Message:
-    """Send ``screen`` as HTML (split at 4,096 characters, buttons on the last part); return
-    the last message sent. ``read_timeout``: seconds to wait for Telegram's answer (None: the
-    application's default)."""
-    # Left out rather than None: None would mean "wait forever", not "the default".
-    timeouts: _Timeouts = {} if read_timeout is None else {"read_timeout": read_timeout}
-    chunks = screen.chunks()
-    sent: Message | None = None
-    for number, chunk in enumerate(chunks, 1):
-        last = number == len(chunks)
-        sent = await bot.send_message(
-            chat_id,
-            chunk,
-            parse_mode=ParseMode.HTML,
-            message_thread_id=thread_id,
-            link_preview_options=_NO_PREVIEW,
-            reply_markup=keyboards.markup(screen.buttons) if last else None,
-            reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True)
-            if reply_to and number == 1
-            else None,
-            **timeouts,
-        )
-    assert sent is not None
-    return sent
+    """Send ``screen`` now, from an outbox worker (split at 4,096 characters, buttons on the
+    last part); return the last message sent."""
+    payload = screen_payload(screen)
+    payload.update(thread_id=thread_id, reply_to=reply_to)
+    return await send_payload(bot, chat_id, payload, read_timeout)
 
 
 # -- closing ---------------------------------------------------------------------------------
@@ -462,16 +461,16 @@ async def close(application: App, ticket: Ticket, reason: str) -> bool:
     closed = await svc.storage.close_ticket(ticket.id, utc_now(), deliveries)
     if closed:
         log.info("ticket #%d closed (%s; user %s)", ticket.id, reason, hash_user(ticket.user_id, svc.settings.log_salt))
-        await flush(application, ticket.id, "group")
+        kick(application, ticket.id, "group")
         if reason == "volunteer":
-            await flush(application, ticket.id, "user")
+            kick(application, ticket.id, "user")
     return closed
 
 
 async def _user_blocked(application: App, ticket: Ticket) -> None:
     svc = services(application)
     await svc.storage.set_inactive(ticket.user_id)
-    await svc.storage.drop_outbox_of(ticket.id, "user")
+    await svc.storage.drop_outbox_of(("user", ticket.id))
     if not await close(application, ticket, "blocked"):
         log.info("ticket #%d: the user blocked the bot after it was closed", ticket.id)
 

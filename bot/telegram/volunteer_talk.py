@@ -20,6 +20,7 @@ from bot.core import escalation
 from bot.core.domain import Ticket, utc_now
 from bot.core.langs import LANG_NAMES, LANGS
 from bot.telegram import relay
+from bot.telegram.outbox import outbox_of
 from bot.telegram.services import Services, find_group_ticket, services
 from bot.ui.render import Screen
 
@@ -31,13 +32,13 @@ Context = ContextTypes.DEFAULT_TYPE
 # has a message; python-telegram-bot types it as optional: without one, nothing is done.
 
 
-async def _say(update: Update, screen: Screen) -> None:
+async def _say(update: Update, context: Context, screen: Screen) -> None:
     """Answer a volunteer where they wrote (same topic, as a reply)."""
     message = update.effective_message
     if message is None:
         return
     thread = message.message_thread_id if message.is_topic_message else None
-    await relay.send_screen(update.get_bot(), message.chat_id, screen, thread_id=thread, reply_to=message.message_id)
+    await outbox_of(context.application).send(message.chat_id, screen, thread_id=thread, reply_to=message.message_id)
 
 
 async def _ticket(svc: Services, message: Message) -> Ticket | None:
@@ -66,10 +67,10 @@ async def _open_ticket_here(update: Update, context: Context) -> tuple[Services,
         return None
     ticket = await _ticket(svc, message)
     if ticket is None:
-        await _say(update, svc.renderer.desk_note(svc.desk.lang, "not_ticket"))
+        await _say(update, context, svc.renderer.desk_note(svc.desk.lang, "not_ticket"))
         return None
     if not ticket.is_open:
-        await _say(update, svc.renderer.desk_note(svc.desk.lang, "is_closed"))
+        await _say(update, context, svc.renderer.desk_note(svc.desk.lang, "is_closed"))
         return None
     return svc, ticket
 
@@ -93,7 +94,7 @@ async def relay_to_user(update: Update, context: Context) -> None:
     if ticket is None:
         return
     if not ticket.is_open:
-        await _say(update, svc.renderer.desk_note(svc.desk.lang, "is_closed"))
+        await _say(update, context, svc.renderer.desk_note(svc.desk.lang, "is_closed"))
         return
     await relay.to_user(context.application, ticket, {"kind": "copy", "message_id": message.message_id})
 
@@ -117,7 +118,7 @@ async def kb(update: Update, context: Context) -> None:
     entry_id = (context.args or [""])[0].strip().lower()
     entry = svc.engine.kb.get(entry_id)
     if not entry_id:
-        await _say(update, svc.renderer.desk_note(svc.desk.lang, "kb_usage"))
+        await _say(update, context, svc.renderer.desk_note(svc.desk.lang, "kb_usage"))
         return
     if entry is None:
         ids = [e.id for e in svc.engine.kb]
@@ -126,7 +127,9 @@ async def kb(update: Update, context: Context) -> None:
             for match, _score, _key in process.extract(entry_id, ids, scorer=fuzz.WRatio, limit=3, score_cutoff=50)
         ]
         await _say(
-            update, svc.renderer.desk_note(svc.desk.lang, "kb_unknown", id=entry_id, ids=", ".join(close_ids) or "-")
+            update,
+            context,
+            svc.renderer.desk_note(svc.desk.lang, "kb_unknown", id=entry_id, ids=", ".join(close_ids) or "-"),
         )
         return
     await relay.to_user(
@@ -137,6 +140,7 @@ async def kb(update: Update, context: Context) -> None:
     title = svc.renderer.title(entry, svc.desk.lang)
     await _say(
         update,
+        context,
         svc.renderer.desk_note(svc.desk.lang, "kb_sent", title=title, id=entry.id, language=LANG_NAMES[ticket.lang]),
     )
 
@@ -149,13 +153,13 @@ async def lang(update: Update, context: Context) -> None:
     svc, ticket = found
     code = (context.args or [""])[0].strip().lower()
     if code not in LANGS:
-        await _say(update, svc.renderer.desk_note(svc.desk.lang, "lang_usage"))
+        await _say(update, context, svc.renderer.desk_note(svc.desk.lang, "lang_usage"))
         return
     if code != ticket.lang:  # the same language: nothing to rename (Telegram would refuse it)
         await svc.storage.update_ticket(ticket.id, lang=code)
         await svc.storage.set_language(ticket.user_id, code, chosen=True)
         await relay.to_group(context.application, ticket, {"kind": "rename"})
-    await _say(update, svc.renderer.desk_note(svc.desk.lang, "lang_set", language=LANG_NAMES[code]))
+    await _say(update, context, svc.renderer.desk_note(svc.desk.lang, "lang_set", language=LANG_NAMES[code]))
 
 
 # -- commands for the whole desk -------------------------------------------------------------
@@ -175,7 +179,7 @@ async def queue(update: Update, context: Context) -> None:
         )
         for t in escalation.queue_order(await svc.storage.open_tickets())
     ]
-    await _say(update, svc.renderer.queue(svc.desk.lang, rows))
+    await _say(update, context, svc.renderer.queue(svc.desk.lang, rows))
 
 
 async def stats(update: Update, context: Context) -> None:
@@ -190,4 +194,4 @@ async def stats(update: Update, context: Context) -> None:
         found = escalation.window_stats(rows, now, days)
         median = escalation.format_wait(found.median_first_reply) if found.median_first_reply is not None else None
         windows.append((days, found.opened, found.closed, median, found.helped, found.not_helped))
-    await _say(update, svc.renderer.desk_stats(svc.desk.lang, windows, len(await svc.storage.open_tickets())))
+    await _say(update, context, svc.renderer.desk_stats(svc.desk.lang, windows, len(await svc.storage.open_tickets())))

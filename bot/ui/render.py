@@ -26,6 +26,8 @@ from bot.ui.i18n import _
 RELATED_SHOWN = 2
 #: Telegram's limit for one message.
 MESSAGE_LIMIT = 4096
+#: Telegram's limit for a caption (photos, files).
+CAPTION_LIMIT = 1024
 
 # Haitian Creole month names, ours rather than CLDR's: CLDR's "ht" data has changed between Babel
 # releases (French month names in 2.18, "M11" in 2.19), so Creole dates never depend on it.
@@ -285,6 +287,39 @@ class Renderer:
         if not volunteers:
             text = _(lang, "I don't have a reliable answer to that, and no volunteer is available right now.")
         return Screen(esc(text), text, self.way_out(lang))
+
+    def not_delivered(self, lang: str) -> Screen:
+        """Telegram refused a message the bot had for the person: say so, and the way out."""
+        text = _(
+            lang,
+            "Sorry, a message I had for you could not be shown. Please ask again, pick a topic or talk to a person.",
+        )
+        return Screen(esc(text), text, self.way_out(lang))
+
+    def volunteers_unreachable(self, lang: str) -> Screen:
+        """The volunteers' group cannot be reached for now: the truth, and that nothing is lost."""
+        text = _(
+            lang,
+            "The volunteers cannot be reached right now because of a technical problem on our side. "
+            "Your messages are kept and will reach them as soon as it is fixed. If you are in danger, call 911.",
+        )
+        return Screen(esc(text), text)
+
+    def admin_alert(self, lang: str, key: str, **values: object) -> Screen:
+        """Alerts for the bot's admins (ADMIN_USER_IDS)."""
+        alerts = {
+            "unreachable": lambda: _(
+                lang,
+                "⚠️ The bot cannot reach the volunteers' group ({reason}). People's messages are kept; "
+                "they are delivered once the bot's rights are restored (checked every few seconds).",
+                **values,
+            ),
+            "reachable": lambda: _(
+                lang, "✅ The volunteers' group can be reached again: the messages kept are being delivered."
+            ),
+        }
+        text = alerts[key]()
+        return Screen(esc(text), text)
 
     def way_out(self, lang: str) -> tuple[tuple[Button, ...], ...]:
         """The buttons under every reply that is not an answer, so no reply is a dead end: a

@@ -327,6 +327,16 @@ class Storage:
             [(entry_id, bool(helpful)) for entry_id, helpful in feedback],
         )
 
+    async def top_entries(self, since: str, limit: int) -> list[str]:
+        """The entries answered most often from ``since`` (ISO day) on, most first."""
+        rows = await self.db.execute_fetchall(
+            "SELECT entry_id_or_action FROM daily_stats WHERE day >= ? "
+            "AND entry_id_or_action NOT IN ('answer', 'suggest', 'escalate') "
+            "GROUP BY entry_id_or_action ORDER BY sum(count) DESC, entry_id_or_action LIMIT ?",
+            (since, limit),
+        )
+        return [str(entry_id) for (entry_id,) in rows]
+
     async def stats_since(self, since: str) -> tuple[list[tuple[str, str, int]], list[tuple[str, bool, int]]]:
         """For /stats, from ``since`` (ISO day) on: daily counts summed as ``(lang, entry id or
         action, count)`` and feedback as ``(lang, helpful, count)``."""

@@ -24,7 +24,27 @@ from bot.core.langs import DEFAULT_LANG, LANGS, Lang, coerce_lang
 from bot.store.storage import Storage
 from bot.telegram.flood import FloodGuard
 from bot.ui.i18n import load_all
-from bot.ui.render import Renderer, Screen
+from bot.ui.render import Card, Renderer, Screen
+
+#: Inline answers for a question: the answered topic and the next ones the ranking allows.
+INLINE_CARDS = 4
+#: Inline answers for an empty query: the most answered topics of the last INLINE_DAYS days,
+#: then the knowledge base's own order.
+INLINE_TOPICS = 8
+INLINE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class InlineAnswer:
+    """What ``Services.inline`` found for ``@bot <query>``: the cards, best first; ``personal``
+    when the language came from the person (their stored choice or Telegram's language_code)
+    rather than from the query, so Telegram must not show these cards to anyone else;
+    ``answered`` when the first card is a confident answer."""
+
+    lang: Lang
+    cards: tuple[Card, ...]
+    personal: bool
+    answered: bool
 
 
 class KnowledgeBaseError(RuntimeError):
@@ -117,6 +137,43 @@ class Services:
         if reply.action == "escalate":
             closest = reply.candidates[0].entry_id if reply.candidates else None
             await self.storage.add_unanswered(reply.lang, reply.text, closest, "escalate")
+
+    async def inline(self, user_id: int, language_code: str | None, text: str) -> InlineAnswer:
+        """Inline answers for ``@bot <text>`` typed in any chat, ranked as the bot ranks a
+        question (``Engine.respond``): the answered topic first, then the others the ranking
+        allows; when nothing fits, an invitation to ask the bot in private; for an empty query
+        (or a greeting), the most answered topics. The title "Share this answer" types finds its
+        own entry first. Nothing is stored: the query is typed letter by letter and is not a
+        question yet, and the person may never have started the bot."""
+        text = " ".join(text.split())
+        titled = self.renderer.titled(text)
+        lang: Lang | None = None
+        if titled is not None:
+            lang = cast(Lang, titled[1])  # a title is written in one of LANGS
+        elif text:
+            detected, confident = self.engine.detect(text)
+            lang = detected if confident else None
+        personal = lang is None
+        if lang is None:  # the query does not say: the person's stored language, else Telegram's
+            prefs = await self.storage.user(user_id)
+            stored = prefs.lang if prefs is not None and prefs.lang in LANGS else None
+            lang = cast(Lang, stored) if stored else (coerce_lang(language_code) or DEFAULT_LANG)
+        reply = self.engine.respond(text, lang) if text else None
+        if reply is None or (reply.smalltalk and titled is None):
+            ids, answered = await self._useful_topics(), False
+        else:
+            first = (titled[0].id,) if titled is not None else ()
+            ids = tuple(dict.fromkeys((*first, *self.engine.ranked(reply, INLINE_CARDS))))[:INLINE_CARDS]
+            answered = titled is not None or (reply.action == "answer" and reply.topic is not None)
+        entries = [e for e in (self.engine.kb.get(i) for i in ids) if e is not None]
+        cards = tuple(self.renderer.inline_card(e, lang) for e in entries) or (self.renderer.inline_invite(lang),)
+        return InlineAnswer(lang, cards, personal, answered)
+
+    async def _useful_topics(self) -> tuple[str, ...]:
+        since = (dt.date.fromisoformat(self.storage.today()) - dt.timedelta(days=INLINE_DAYS)).isoformat()
+        ids = [i for i in await self.storage.top_entries(since, INLINE_TOPICS) if i in self.engine.kb]
+        ids += [e.id for category in knowledge.CATEGORIES for e in self.engine.kb.in_category(category)]
+        return tuple(dict.fromkeys(ids))[:INLINE_TOPICS]
 
     async def entry(self, entry_id: str, lang: str, user_id: int | None = None) -> Screen | None:
         """The answer screen of a topic button (None when the entry no longer exists); the

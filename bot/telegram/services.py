@@ -131,12 +131,14 @@ class Services:
         return reply, self.renderer.reply(reply, volunteers=self.volunteers, hours=self.desk.reply_hours)
 
     async def _record(self, reply: Reply) -> None:
+        """The daily count; and for the maintainers' report, a question the bot only suggested
+        topics for or had no reliable answer to (a request for a person is no question)."""
         if reply.smalltalk:
             return
         await self.storage.count(reply.lang, reply.topic if reply.action == "answer" and reply.topic else reply.action)
-        if reply.action == "escalate":
+        if reply.action in ("escalate", "suggest") and not reply.person:
             closest = reply.candidates[0].entry_id if reply.candidates else None
-            await self.storage.add_unanswered(reply.lang, reply.text, closest, "escalate")
+            await self.storage.add_unanswered(reply.lang, reply.text, closest, reply.action)
 
     async def inline(self, user_id: int, language_code: str | None, text: str) -> InlineAnswer:
         """Inline answers for ``@bot <text>`` typed in any chat, ranked as the bot ranks a
@@ -230,12 +232,22 @@ async def open_ticket(
     }
     extra = [{"kind": "mention"}] if urgent else []
     ticket = await storage.create_ticket(user_id, lang, urgent, now, [header, *extra])
+    if ticket is not None:  # for the maintainers' report: what people needed a volunteer for
+        asked = [q for q in questions if not _is_request_for_person(engine, q, lang)]
+        if asked:
+            await storage.add_escalated(lang, asked, guesses[0].entry_id if guesses else entry_id or None)
     if ticket is None:  # opened by a concurrent update in between
         current = await storage.open_ticket_of(user_id)
         if current is None:
             raise RuntimeError("the ticket could not be opened")
         return current, False
     return ticket, True
+
+
+def _is_request_for_person(engine: Engine, text: str, lang: str) -> bool:
+    """ "I want to talk to a person", a greeting, thanks: not a question for the knowledge base."""
+    analysis = engine.matcher.analyze(text, lang)
+    return bool(analysis.person or analysis.smalltalk)
 
 
 async def find_group_ticket(

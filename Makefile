@@ -12,7 +12,7 @@ PYBABEL ?= $(VENV)/bin/pybabel
 EVAL_FILE ?= ../shared/eval/dev.jsonl
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock check chat eval test ci run bench \
+.PHONY: help install lock check chat eval test ci run bench transcript \
         texts-extract texts-update texts-compile texts-check
 
 help: ## list the targets
@@ -73,6 +73,9 @@ texts-check: ## fail if messages.pot misses a text of the code or a catalog is n
 	  && { diff -u locales/messages.pot $$tmp | head -40; cmp -s locales/messages.pot $$tmp || { rm -f $$tmp; echo "locales/messages.pot is out of date: run make texts-extract texts-update" >&2; exit 1; }; } \
 	  && rm -f $$tmp
 	$(PYBABEL) update --check --ignore-pot-creation-date -D bot -i locales/messages.pot -d locales
+
+transcript: ## write docs/conversation.md: what people and volunteers see, from the running code
+	$(PY) tests/transcript.py
 
 bench: ## run the matching and bot benchmarks
 	$(PY) benchmarks/bench_matching.py

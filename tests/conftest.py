@@ -35,8 +35,9 @@ def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def fake_api():
-    """A fake Bot API server; getUpdates long polls at most 0.2 s so the bot stops quickly."""
-    with FakeBotAPI(max_poll_wait=0.2, timeout_delay=2.0) as fake:
+    """A fake Bot API server (the bot has inline mode on, as README's set-up asks); getUpdates
+    long polls at most 0.2 s so the bot stops quickly."""
+    with FakeBotAPI(max_poll_wait=0.2, timeout_delay=2.0, inline_mode=True) as fake:
         yield fake
     assert not fake.errors, f"errors inside the fake: {fake.errors!r}"
 

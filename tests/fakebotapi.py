@@ -16,16 +16,24 @@ Requests arrive as ``POST /bot<TOKEN>/<method>`` (GET also works) with
 ``application/x-www-form-urlencoded``, ``multipart/form-data`` or
 ``application/json`` bodies.  Every call is recorded in :attr:`FakeBotAPI.calls`
 as a :class:`Call`.  Updates are injected with builder methods (``message``,
-``command``, ``callback_query``, ``group_message`` ...) and served by long
-polling ``getUpdates`` or POSTed to a webhook with ``post_update``.  Faults are
+``command``, ``callback_query``, ``group_message``, ``inline_query`` ...) and served by long
+polling ``getUpdates`` or POSTed to a webhook with ``post_update``.  Inline mode: with
+``FakeBotAPI(inline_mode=True)`` getMe says the bot supports inline queries;
+``inline_query`` queues one, ``press_switch_inline`` presses a "switch_inline_query" button of a
+stored message (Telegram's chat picker, then the query it pre-fills), ``inline_answer`` returns
+what the bot answered and ``choose_inline_result`` posts a chosen result into a chat.  Faults are
 injected with ``fail_next``, ``fail_rate`` and ``block_user``.
 
 Some validation of real Telegram is reproduced on purpose (``strict=True``),
 because these are the errors a bot meets in production: empty/too long texts
 and captions, HTML / MarkdownV2 that Telegram cannot parse, callback_data over
-64 bytes, "message is not modified" on identical edits, sends to unknown
-groups, topics in non-forum chats, sends into deleted topics, getUpdates while
-a webhook is set.
+64 bytes, inline keyboard buttons with no action or more than one, "message is
+not modified" on identical edits, sends to unknown groups, topics in non-forum
+chats, sends into deleted topics, getUpdates while a webhook is set, and
+answerInlineQuery's limits (at most 50 results, result ids of 1-64 bytes and
+unique, article titles, message texts of 1-4096 characters after entity
+parsing, start_parameter of 1-64 characters A-Z a-z 0-9 _ -, one answer per
+query).
 """
 
 from __future__ import annotations
@@ -597,6 +605,42 @@ def _plain_text(text: str, parse_mode: Any, strict: bool) -> str:
     return plain
 
 
+#: The fields of an InlineKeyboardButton that say what it does (exactly one per button).
+_BUTTON_ACTIONS = frozenset(
+    {
+        "url",
+        "callback_data",
+        "web_app",
+        "login_url",
+        "switch_inline_query",
+        "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat",
+        "copy_text",
+        "callback_game",
+        "pay",
+    }
+)
+#: InlineQueryResult types answerInlineQuery accepts.
+_INLINE_RESULT_TYPES = frozenset(
+    {
+        "article",
+        "photo",
+        "gif",
+        "mpeg4_gif",
+        "video",
+        "audio",
+        "voice",
+        "document",
+        "location",
+        "venue",
+        "contact",
+        "game",
+        "sticker",
+    }
+)
+_START_PARAMETER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def _check_reply_markup(markup: Any) -> None:
     if not isinstance(markup, dict):
         return
@@ -612,6 +656,8 @@ def _check_reply_markup(markup: Any) -> None:
                 raise _ApiError(400, "Bad Request: BUTTON_URL_INVALID")
             if set(button) <= {"text"}:
                 raise _ApiError(400, "Bad Request: text buttons are unallowed in the inline keyboard")
+            if len(set(button) & _BUTTON_ACTIONS) > 1:  # "You must use exactly one of the optional fields"
+                raise _ApiError(400, "Bad Request: BUTTON_TYPE_INVALID")
 
 
 def _strip_reply(message: dict) -> dict:
@@ -714,6 +760,7 @@ class FakeBotAPI:
         timeout_delivers: bool = True,
         strict: bool = True,
         first_update_id: int = 100000,
+        inline_mode: bool = False,
     ) -> None:
         """
         Args:
@@ -724,6 +771,8 @@ class FakeBotAPI:
                 the chat, the bot just never hears back) -- as in real life. ``False``: the
                 call is dropped.
             strict: reproduce Telegram's validation errors (see module docstring).
+            inline_mode: the bot has inline mode on (BotFather /setinline): getMe's
+                ``supports_inline_queries``.
         """
         self.host = host
         self._port = port
@@ -731,6 +780,7 @@ class FakeBotAPI:
         self.timeout_delay = timeout_delay
         self.timeout_delivers = timeout_delivers
         self.strict = strict
+        self.inline_mode = inline_mode
 
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
@@ -771,6 +821,11 @@ class FakeBotAPI:
         self._file_seq = itertools.count(1)
         self._callback_seq = itertools.count(1)
         self._callback_ids: set[str] = set()
+        self._inline_seq = itertools.count(1)
+        #: inline query id -> the inline_query object sent to the bot
+        self._inline_queries: dict[str, dict] = {}
+        #: inline query id -> the parameters of the bot's answerInlineQuery
+        self.inline_answers: dict[str, dict] = {}
         self._fail_next: list[list[Any]] = []
         # (probability, statuses, methods or None, rng, retry_after)
         self._fail_rate: tuple[float, tuple, frozenset[str] | None, random.Random, int] | None = None
@@ -1869,6 +1924,84 @@ class FakeBotAPI:
             }
             return self.add_update({"callback_query": cq})
 
+    def inline_query(
+        self,
+        user_id: int,
+        query: str,
+        *,
+        offset: str = "",
+        chat_type: str | None = "sender",
+        language_code: str | None = "es",
+        first_name: str = "Test",
+        username: str | None = None,
+    ) -> dict:
+        """Queues an inline_query: ``user_id`` typed "@<bot> ``query``" in a chat of
+        ``chat_type`` ("sender" = their chat with the bot, "private", "group", "supergroup",
+        "channel"; None: unknown). Returns the Update dict; its ``inline_query.id`` is the key
+        of ``inline_answer``."""
+        with self._cond:
+            if len(query) > 256:
+                raise ValueError("Telegram sends at most 256 characters of an inline query")
+            user = self._make_user(user_id, first_name, username, language_code)
+            iq_id = str(5_000_000_000_000_000 + next(self._inline_seq))
+            inline: dict[str, Any] = {"id": iq_id, "from": user, "query": query, "offset": offset}
+            if chat_type is not None:
+                inline["chat_type"] = chat_type
+            self._inline_queries[iq_id] = copy.deepcopy(inline)
+            return self.add_update({"inline_query": inline})
+
+    def press_switch_inline(
+        self, user_id: int, message_id: int, *, chat_id: int | None = None, chat_type: str = "group", **kwargs: Any
+    ) -> dict:
+        """The user presses the "switch_inline_query" button of message ``message_id`` (in
+        ``chat_id``, default their chat with the bot), picks a chat of ``chat_type`` in
+        Telegram's chat picker, and Telegram sends the query the button pre-filled. Raises
+        ValueError when the message has no such button. Returns the inline_query Update."""
+        with self._lock:
+            cid = user_id if chat_id is None else chat_id
+            stored = self._messages.get((cid, message_id))
+            buttons = [
+                b
+                for row in ((stored or {}).get("reply_markup") or {}).get("inline_keyboard", [])
+                for b in row
+                if "switch_inline_query" in b
+            ]
+        if not buttons or stored is None or stored.get("_deleted"):
+            raise ValueError(f"message {message_id} in chat {cid} has no switch_inline_query button")
+        return self.inline_query(user_id, str(buttons[0]["switch_inline_query"]), chat_type=chat_type, **kwargs)
+
+    def inline_answer(self, inline_query_id: str) -> dict | None:
+        """The parameters of the bot's answerInlineQuery for that query (None: not answered)."""
+        with self._lock:
+            found = self.inline_answers.get(inline_query_id)
+            return copy.deepcopy(found) if found is not None else None
+
+    def choose_inline_result(self, inline_query_id: str, result_id: str, chat_id: int) -> dict:
+        """The user picks result ``result_id`` of an answered query: its message is posted into
+        ``chat_id`` from the user, "via" the bot, with the result's keyboard. Returns the stored
+        message (``text`` as Telegram shows it, after parsing the HTML)."""
+        with self._cond:
+            answer = self.inline_answers.get(inline_query_id)
+            query = self._inline_queries.get(inline_query_id)
+            if answer is None or query is None:
+                raise ValueError(f"inline query {inline_query_id} was not answered")
+            [result] = [r for r in answer["results"] if r.get("id") == result_id] or [None]
+            if result is None:
+                raise ValueError(f"no result {result_id!r} in the answer to {inline_query_id}")
+            content = result["input_message_content"]
+            chat = self._chat_obj(chat_id)
+            msg: dict[str, Any] = {
+                "message_id": self._next_mid(chat_id),
+                "from": copy.deepcopy(query["from"]),
+                "chat": chat,
+                "date": self._now(),
+                "via_bot": dict(_BOT_SENDER),
+                "text": _plain_text(content["message_text"], content.get("parse_mode"), False),
+            }
+            if isinstance(result.get("reply_markup"), dict):
+                msg["reply_markup"] = copy.deepcopy(result["reply_markup"])
+            return copy.deepcopy(self._store(msg))
+
     def group_message(
         self,
         chat_id: int,
@@ -2023,7 +2156,7 @@ class FakeBotAPI:
     # _ApiError. Methods without an implementation answer True.
 
     def _api_getMe(self, params: dict, files: dict) -> dict:
-        return dict(BOT_USER)
+        return {**BOT_USER, "supports_inline_queries": self.inline_mode}
 
     def _api_logOut(self, params: dict, files: dict) -> bool:
         return True
@@ -2337,6 +2470,57 @@ class FakeBotAPI:
         if self.strict and len(str(params.get("text") or "")) > 200:
             raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         return True
+
+    def _api_answerInlineQuery(self, params: dict, files: dict) -> bool:
+        iq_id = str(params.get("inline_query_id") or "")
+        if self.strict and (iq_id not in self._inline_queries or iq_id in self.inline_answers):
+            raise _ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        results = params.get("results")
+        if not isinstance(results, list):
+            raise _ApiError(400, "Bad Request: can't parse inline query results JSON object")
+        if self.strict:
+            self._check_inline_results(results)
+            cache_time = params.get("cache_time", 300)
+            if not isinstance(cache_time, int) or cache_time < 0:
+                raise _ApiError(400, 'Bad Request: field "cache_time" must be a non-negative Integer')
+            if len(str(params.get("next_offset") or "").encode("utf-8")) > 64:
+                raise _ApiError(400, "Bad Request: NEXT_OFFSET_INVALID")
+            button = params.get("button")
+            if button is not None:
+                if not isinstance(button, dict) or not str(button.get("text") or "").strip():
+                    raise _ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+                start = button.get("start_parameter")
+                if "web_app" not in button and not (isinstance(start, str) and _START_PARAMETER.fullmatch(start)):
+                    raise _ApiError(400, "Bad Request: START_PARAM_INVALID")
+        self.inline_answers[iq_id] = copy.deepcopy(params)
+        return True
+
+    @staticmethod
+    def _check_inline_results(results: list) -> None:
+        if len(results) > 50:
+            raise _ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            if not isinstance(result, dict) or result.get("type") not in _INLINE_RESULT_TYPES:
+                raise _ApiError(400, "Bad Request: RESULT_TYPE_INVALID")
+            rid = result.get("id")
+            if not isinstance(rid, str) or not 1 <= len(rid.encode("utf-8")) <= 64:
+                raise _ApiError(400, "Bad Request: RESULT_ID_INVALID")
+            if rid in seen:
+                raise _ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
+            seen.add(rid)
+            if result["type"] == "article" and not str(result.get("title") or "").strip():
+                raise _ApiError(400, "Bad Request: ARTICLE_TITLE_EMPTY")
+            content = result.get("input_message_content")
+            if result["type"] == "article" and not isinstance(content, dict):
+                raise _ApiError(400, "Bad Request: SEND_MESSAGE_TYPE_INVALID")
+            if isinstance(content, dict) and "message_text" in content:
+                plain = _plain_text(str(content["message_text"]), content.get("parse_mode"), True)
+                if not plain.strip():
+                    raise _ApiError(400, "Bad Request: MESSAGE_EMPTY")
+                if len(plain) > 4096:
+                    raise _ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+            _check_reply_markup(result.get("reply_markup"))
 
     # commands -----------------------------------------------------------
 

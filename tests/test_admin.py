@@ -83,9 +83,9 @@ async def test_stats_for_an_admin_counts_the_last_7_days_per_language(admin_bot,
     assert text.startswith(f"Last 7 days ({(today - dt.timedelta(days=6)).isoformat()} to {today.isoformat()}, UTC)")
     assert "Answers: 5 · suggestions: 1 · escalations: 3" in text  # the 10 answers of 20 days ago are not counted
     assert "Helpful: 3 of 4 votes (75%)" in text
-    assert "es: 3 answers, 1 suggestions, 2 escalations; helpful: 2 of 3 votes (67%)" in text
-    assert "ht: 2 answers, 0 suggestions, 0 escalations; helpful: 1 of 1 votes (100%)" in text
-    assert "en: 0 answers, 0 suggestions, 1 escalations; helpful: no votes" in text
+    assert "es: 3 answers, 1 suggestion, 2 escalations; helpful: 2 of 3 votes (67%)" in text
+    assert "ht: 2 answers, 0 suggestions, 0 escalations; helpful: 1 of 1 vote (100%)" in text
+    assert "en: 0 answers, 0 suggestions, 1 escalation; helpful: no votes" in text
 
 
 async def test_report_for_an_admin_is_the_cli_report_short(admin_bot, fake_api: FakeBotAPI) -> None:
@@ -94,15 +94,15 @@ async def test_report_for_an_admin_is_the_cli_report_short(admin_bot, fake_api: 
     unanswered, counts, feedback = await admin_bot.storage.report_rows(since)
     expected = report.to_short(report.build(30, unanswered, counts, feedback))
     assert reply.text == expected + "\nFull report: python -m bot report --days 30"
-    assert reply.text.startswith("Last 30 days: 15 answers, 1 suggestions, 3 escalations.")
-    assert "[es] ×2: mi carro no arranca" in reply.text  # the two similar questions, grouped
-    assert "[en] ×1: is my work permit still valid after june (closest: work-permit)" in reply.text
+    assert reply.text.startswith("Last 30 days: 15 answers, 1 suggestion, 3 escalations.")
+    assert "[es] ×2: mi carro no arranca (2 no reliable answer; closest: -)" in reply.text  # grouped
+    assert "[en] ×1: is my work permit still valid after june (1 rated not helpful; closest: work-permit)" in reply.text
     assert "Least helpful: work-permit 50%, chnv-ended 67%" in reply.text
 
 
 async def test_report_takes_a_number_of_days(admin_bot, fake_api: FakeBotAPI) -> None:
     [reply] = await sent_after(fake_api, ADMIN, "/report 7")
-    assert reply.text.startswith("Last 7 days: 5 answers, 1 suggestions, 3 escalations.")
+    assert reply.text.startswith("Last 7 days: 5 answers, 1 suggestion, 3 escalations.")
     assert reply.text.endswith("python -m bot report --days 7")
     [usage] = await sent_after(fake_api, ADMIN, "/report lots")
     assert usage.text.startswith("Usage: /report [DAYS]")

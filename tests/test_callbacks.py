@@ -26,7 +26,6 @@ VALID = [
     ("r", "yes"),
     ("i", ""),
     ("w", "chnv-ended"),
-    ("s", "chnv-ended"),
     ("o", "chnv-ended"),
     ("u", "know-your-rights"),
     ("f", "yes"),

@@ -906,3 +906,23 @@ async def test_how_to_answer_is_pinned_once_and_headers_leave_it_out(desk: Runni
     mark = fake.mark()
     assert await relay._pin_howto(desk.app.bot, desk.services)
     assert fake.calls_to("pinChatMessage", since=mark) == []
+
+
+# -- what the maintainers' report learns from a hand-over ------------------------------------
+
+
+async def test_questions_handed_to_a_volunteer_are_kept_as_escalated_to_a_person(desk: RunningBot) -> None:
+    """The question the bot had no answer to becomes "escalated to a person" once the chat goes
+    to a volunteer (one row, not two); the request for a person itself is no question."""
+    fake = desk.fake
+    await sent(fake, lambda: fake.message(USER, UNKNOWN, language_code="es"))
+    [(_day, lang, text, _closest, reason)] = await desk.storage.unanswered()
+    assert (lang, text, reason) == ("es", UNKNOWN, "escalate")
+    [consent] = await sent(fake, lambda: fake.message(USER, "quiero hablar con una persona", language_code="es"))
+    assert cb("k", "yes") in flat(consent)
+    mark = fake.mark()
+    fake.callback_query(USER, cb("k", "yes"), message_id=consent.result["message_id"], language_code="es")
+    await fake.wait_for(
+        "sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and c.text.startswith("<b>#"), since=mark
+    )
+    assert [(row[1], row[2], row[4]) for row in await desk.storage.unanswered()] == [("es", UNKNOWN, "person")]

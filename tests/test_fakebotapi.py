@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import datetime as dtm
 import json
+import re
 import threading
 import time
 import urllib.request
@@ -14,7 +15,14 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 import telegram
 from fakebotapi import BOT_ID, FakeBotAPI
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
@@ -107,6 +115,80 @@ async def test_telegram_validation_errors(fake_api: FakeBotAPI) -> None:
     assert fake_api.get_message(USER, msg.message_id)["text"] == "distinto"
     assert fake_api.faults_injected == {}  # validation errors are not injected faults
     assert [c.failed_with for c in fake_api.calls_to("sendMessage")] == [400, 400, 400, 400, 400, None]
+
+
+def _article(result_id: str, text: str = "x", title: str = "t") -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(result_id, title, InputTextMessageContent(text, parse_mode="HTML"))
+
+
+async def test_inline_query_and_its_answer_as_telegram_validates_them(fake_api: FakeBotAPI) -> None:
+    inline_mode = FakeBotAPI(inline_mode=True)
+    assert inline_mode._api_getMe({}, {})["supports_inline_queries"] is True
+    async with make_bot(fake_api) as bot:
+        queries = [fake_api.inline_query(USER, f"q{n}", chat_type="group", language_code="ht") for n in range(10)]
+        updates = await bot.get_updates(timeout=0)
+        query = updates[0].inline_query
+        assert (query.query, query.chat_type, query.from_user.language_code) == ("q0", "group", "ht")
+        ok = await bot.answer_inline_query(
+            query.id,
+            [_article("a.es", "<b>hola</b>"), _article("b" * 64)],
+            cache_time=900,
+            button=InlineQueryResultsButton("Abrir", start_parameter="inline"),
+        )
+        assert ok is True
+        answer = fake_api.inline_answer(query.id)
+        assert [r["id"] for r in answer["results"]] == ["a.es", "b" * 64] and answer["cache_time"] == 900
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):  # one answer per query
+            await bot.answer_inline_query(query.id, [])
+        bad = [
+            ([_article(str(n)) for n in range(51)], {}, "RESULTS_TOO_MUCH"),
+            ([_article("b" * 65)], {}, "RESULT_ID_INVALID"),
+            ([_article("a"), _article("a")], {}, "RESULT_ID_DUPLICATE"),
+            ([_article("a", title=" ")], {}, "ARTICLE_TITLE_EMPTY"),
+            ([_article("a", "x" * 4097)], {}, "MESSAGE_TOO_LONG"),
+            ([_article("a", "<b>x")], {}, "can't parse entities"),
+            ([_article("a")], {"button": InlineQueryResultsButton("x", start_parameter="no spaces")}, "START_PARAM"),
+        ]
+        for (results, extra, error), update in zip(bad, updates[1:]):
+            with pytest.raises(BadRequest, match="(?i)" + re.escape(error)):
+                await bot.answer_inline_query(update.inline_query.id, results, **extra)
+        # a result's text counts after the HTML is parsed: 4,096 letters in bold fit
+        await bot.answer_inline_query(updates[8].inline_query.id, [_article("a", "<b>" + "x" * 4096 + "</b>")])
+    assert len(queries) == 10 and queries[0]["inline_query"]["from"]["id"] == USER
+
+
+async def test_switch_inline_button_and_choosing_a_result(fake_api: FakeBotAPI) -> None:
+    fake_api.add_group(GROUP, is_forum=False, title="Familia")
+    async with make_bot(fake_api) as bot:
+        with pytest.raises(BadRequest, match=r"(?i)BUTTON_TYPE_INVALID"):  # one action per button
+            await bot.send_message(
+                USER,
+                "x",
+                reply_markup={"inline_keyboard": [[{"text": "x", "url": "https://a.b", "callback_data": "y"}]]},
+            )
+        shared = await bot.send_message(
+            USER,
+            "respuesta",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Compartir", switch_inline_query="El título")]]),
+        )
+        plain = await bot.send_message(USER, "sin botón")
+        with pytest.raises(ValueError, match="no switch_inline_query button"):
+            fake_api.press_switch_inline(USER, plain.message_id)
+        update = fake_api.press_switch_inline(USER, shared.message_id, chat_type="group")
+        assert update["inline_query"]["query"] == "El título" and update["inline_query"]["chat_type"] == "group"
+        query_id = update["inline_query"]["id"]
+        card = InlineQueryResultArticle(
+            "card.es",
+            "Título",
+            InputTextMessageContent("<b>Título</b>\nTexto", parse_mode="HTML"),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Abrir", url="https://t.me/parole_help_bot")]]),
+        )
+        await bot.answer_inline_query(query_id, [card])
+    posted = fake_api.choose_inline_result(query_id, "card.es", GROUP)
+    assert posted["text"] == "Título\nTexto" and posted["via_bot"]["id"] == BOT_ID
+    assert posted["from"]["id"] == USER and posted["chat"]["id"] == GROUP
+    assert posted["reply_markup"]["inline_keyboard"][0][0]["url"] == "https://t.me/parole_help_bot"
+    assert fake_api.chat_history(GROUP)[-1]["text"] == "Título\nTexto"
 
 
 async def test_get_updates_language_code_and_offset(fake_api: FakeBotAPI) -> None:

@@ -92,6 +92,7 @@ async def test_reload_with_a_valid_change_replaces_engine_and_renderer(
     assert services.engine.kb.version != old_version and services.engine.kb.version in reply.text
     assert services.renderer.kb is services.engine.kb
     assert services.renderer.bot_username == "parole_help_bot"
+    assert services.renderer.inline_mode  # "Share this answer" survives a reload
     [answer] = await sent_after(fake_api, lambda: fake_api.message(USER, QUESTION, language_code="es"))
     assert "Respuesta nueva tras la recarga." in answer.text
 

@@ -243,3 +243,55 @@ def test_an_answer_keeps_to_five_rows_of_buttons() -> None:
             rows = renderer.answer(entry, lang).buttons
             assert len(rows) <= 5 and sum(len(r) for r in rows) <= 6, (entry.id, lang)
             assert rows[-1][0].data.startswith("1|o|")
+
+
+# --- sharing: the inline cards ---------------------------------------------------------------
+
+
+def test_share_is_offered_only_when_inline_mode_is_on() -> None:
+    entry = make_entry("Answer.")
+    renderer = Renderer(KnowledgeBase((entry,)), bot_username="parole_help_bot")
+    assert [b.data for b in renderer.more_buttons(entry.id, "es")] == [callbacks.encode("w", entry.id)]
+    renderer.inline_mode = True
+    _follow, share = renderer.more_buttons(entry.id, "es")
+    assert (share.data, share.url, share.inline_query) == ("", "", "Título <x> & co")
+    assert renderer.titled(share.inline_query) == (entry, "es")
+
+
+def test_a_title_is_found_whatever_the_case_accents_and_punctuation() -> None:
+    result = knowledge.load(Path(__file__).resolve().parent / "data" / "knowledge", near_duplicates=False)
+    assert result.kb is not None
+    renderer = Renderer(result.kb)
+    assert renderer.titled("el programa chnv termino") == (result.kb.get("chnv-ended"), "es")
+    assert renderer.titled("  PWOGRAM CHNV A FINI!  ") == (result.kb.get("chnv-ended"), "ht")
+    assert renderer.titled("el programa chnv") is None and renderer.titled("") is None
+
+
+def test_every_title_of_the_real_knowledge_base_is_its_own() -> None:
+    """What "Share this answer" types (a title) must find its own entry, in every language."""
+    result = knowledge.load(Path(__file__).resolve().parent.parent / "knowledge", near_duplicates=False)
+    assert result.kb is not None
+    renderer = Renderer(result.kb)
+    for entry in result.kb:
+        for lang in LANGS:
+            assert renderer.titled(renderer.title(entry, lang)) == (entry, lang), (entry.id, lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_share_card_fits_one_message_and_links_to_the_bot(lang: str) -> None:
+    entry = make_entry("Palabra & <b>otra</b>. " * 400)  # about 9,000 characters
+    renderer = Renderer(KnowledgeBase((entry,)), bot_username="parole_help_bot")
+    card = renderer.share_card(entry, lang)
+    assert len(card.plain) <= MESSAGE_LIMIT  # Telegram counts the text after the HTML is parsed
+    parser = _TagChecker()
+    parser.feed(card.html)
+    assert parser.stack == [] and parser.tags <= ALLOWED_TAGS
+    assert card.plain.split("\n\n")[1].endswith("…")  # the answer was cut, the rest is kept
+    assert format_day(entry.reviewed, lang) in card.plain
+    assert "https://t.me/parole_help_bot?start=evil-entry" in card.plain
+    assert '- AT&T <b>news</b>: https://example.org/?a=1&b="2"' in card.plain
+    [[button]] = card.buttons
+    assert button.url == "https://t.me/parole_help_bot?start=evil-entry"
+    inline = renderer.inline_card(entry, lang)
+    assert (inline.id, inline.screen) == (f"evil-entry.{lang}", card)
+    assert len(inline.description) < 200 and inline.description.endswith("…")

@@ -75,6 +75,16 @@ class Engine:
         found = self.detector.detect(text, hints)
         return (found.lang or DEFAULT_LANG), found.confident
 
+    def ranked(self, reply: Reply, limit: int = policy.MAX_SUGGESTIONS + 1) -> tuple[str, ...]:
+        """Entry ids for ``reply``, best first, at most ``limit``: the answered topic, then the
+        suggestions, then the other entries the ranking does not rule out (the same candidates
+        and thresholds as the decision). Empty for small talk and a request for a person."""
+        ids: list[str] = [reply.topic] if reply.action == "answer" and reply.topic else []
+        for entry_id in (*reply.suggestions, *policy.plausible(reply.candidates, self.model.thresholds)):
+            if entry_id not in ids and entry_id in self.kb:
+                ids.append(entry_id)
+        return tuple(ids[:limit])
+
     def respond(
         self, text: str, lang: str | None = None, hints: Sequence[str | None] = (), context: str | None = None
     ) -> Reply:

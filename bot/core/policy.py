@@ -53,6 +53,13 @@ class Decision:
     suggestions: tuple[str, ...] = field(default_factory=tuple)
 
 
+def plausible(candidates: Sequence[Candidate], thresholds: Thresholds) -> tuple[str, ...]:
+    """The entries the ranking does not rule out (score at or above ``suggest``, never
+    ``out-of-scope``), best first: what "suggest" offers, and what inline answers list after
+    the answered topic."""
+    return tuple(c.entry_id for c in candidates if c.entry_id != OUT_OF_SCOPE and c.score >= thresholds.suggest)
+
+
 def decide(candidates: Sequence[Candidate], thresholds: Thresholds) -> Decision:
     """Decide what to do with candidates sorted best first (``bot.core.ranking``). Cross-
     validation (``bot.core.calibration``) applies this same function to choose the thresholds."""
@@ -62,7 +69,7 @@ def decide(candidates: Sequence[Candidate], thresholds: Thresholds) -> Decision:
     second = candidates[1].score if len(candidates) > 1 else -10.0
     if best.entry_id != OUT_OF_SCOPE and best.score >= thresholds.answer and best.score - second >= thresholds.margin:
         return Decision("answer", best.entry_id, best.score)
-    close = tuple(c.entry_id for c in candidates if c.entry_id != OUT_OF_SCOPE and c.score >= thresholds.suggest)
+    close = plausible(candidates, thresholds)
     if close:
         return Decision("suggest", None, best.score, close[:MAX_SUGGESTIONS])
     return Decision("escalate", None, best.score)

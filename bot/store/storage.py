@@ -316,11 +316,31 @@ class Storage:
         return [(entry_id, lang, day, bool(helpful)) for entry_id, lang, day, helpful in rows]
 
     async def add_unanswered(self, lang: str, text: str, closest_entry: str | None, reason: str) -> None:
-        """Keep a question the bot could not answer well (``reason``: "escalate", "not_helpful")."""
+        """Keep a question the bot could not answer well (``reason``: "escalate" no reliable
+        answer, "suggest" only suggested, "not_helpful" rated so, "person" handed to a volunteer)."""
         await self.db.execute_fetchall(
             "INSERT INTO unanswered (day, lang, text, closest_entry, reason) VALUES (?, ?, ?, ?, ?)",
             (self.today(), lang, redact(text).text[:MAX_TEXT], closest_entry, reason),  # A-numbers, phones ... masked
         )
+
+    async def add_escalated(self, lang: str, texts: Sequence[str], closest_entry: str | None) -> None:
+        """The questions a person asked before their chat went to a volunteer: each becomes
+        reason "person", today's row of the same question when there is one ("escalate" or
+        "suggest", which the volunteer now answers), else a new row."""
+        async with self._transaction() as db:
+            for text in texts:
+                kept = redact(text).text[:MAX_TEXT]  # (already masked by the relay: masking again changes nothing)
+                updated = await db.execute_fetchall(
+                    "UPDATE unanswered SET reason = 'person', closest_entry = coalesce(closest_entry, ?) "
+                    "WHERE id = (SELECT max(id) FROM unanswered WHERE day = ? AND lang = ? AND text = ? "
+                    "AND reason IN ('escalate', 'suggest')) RETURNING id",
+                    (closest_entry, self.today(), lang, kept),
+                )
+                if not list(updated):
+                    await db.execute_fetchall(
+                        "INSERT INTO unanswered (day, lang, text, closest_entry, reason) VALUES (?, ?, ?, ?, 'person')",
+                        (self.today(), lang, kept, closest_entry),
+                    )
 
     async def unanswered(self) -> list[tuple[str, str, str, str | None, str]]:
         """Every row as ``(day, lang, text, closest_entry, reason)``, oldest first."""
@@ -339,11 +359,11 @@ class Storage:
 
     async def report_rows(
         self, since: str
-    ) -> tuple[list[tuple[str, str, str | None]], list[tuple[str, str, int]], list[tuple[str, bool]]]:
-        """Rows from ``since`` (ISO day) on: unanswered ``(lang, text, closest_entry)``, daily
-        counts ``(lang, entry id or action, count)`` and feedback ``(entry id, helpful)``."""
+    ) -> tuple[list[tuple[str, str, str | None, str]], list[tuple[str, str, int]], list[tuple[str, bool]]]:
+        """Rows from ``since`` (ISO day) on: unanswered ``(lang, text, closest_entry, reason)``,
+        daily counts ``(lang, entry id or action, count)`` and feedback ``(entry id, helpful)``."""
         unanswered = await self.db.execute_fetchall(
-            "SELECT lang, text, closest_entry FROM unanswered WHERE day >= ? ORDER BY id", (since,)
+            "SELECT lang, text, closest_entry, reason FROM unanswered WHERE day >= ? ORDER BY id", (since,)
         )
         counts = await self.db.execute_fetchall(
             "SELECT lang, entry_id_or_action, sum(count) FROM daily_stats WHERE day >= ? GROUP BY lang, entry_id_or_action",
@@ -353,10 +373,20 @@ class Storage:
             "SELECT entry_id, helpful FROM feedback WHERE day >= ? ORDER BY id", (since,)
         )
         return (
-            [(lang, text, closest) for lang, text, closest in unanswered],
+            [(lang, text, closest, reason) for lang, text, closest, reason in unanswered],
             [(lang, key, int(count)) for lang, key, count in counts],
             [(entry_id, bool(helpful)) for entry_id, helpful in feedback],
         )
+
+    async def top_entries(self, since: str, limit: int) -> list[str]:
+        """The entries answered most often from ``since`` (ISO day) on, most first."""
+        rows = await self.db.execute_fetchall(
+            "SELECT entry_id_or_action FROM daily_stats WHERE day >= ? "
+            "AND entry_id_or_action NOT IN ('answer', 'suggest', 'escalate') "
+            "GROUP BY entry_id_or_action ORDER BY sum(count) DESC, entry_id_or_action LIMIT ?",
+            (since, limit),
+        )
+        return [str(entry_id) for (entry_id,) in rows]
 
     async def stats_since(self, since: str) -> tuple[list[tuple[str, str, int]], list[tuple[str, bool, int]]]:
         """For /stats, from ``since`` (ISO day) on: daily counts summed as ``(lang, entry id or

@@ -58,7 +58,7 @@ class LangStats:
         votes = self.helpful + self.not_helpful
         if not votes:
             return "no votes"
-        return f"{self.helpful} of {votes} votes ({self.helpful / votes:.0%})"
+        return f"{self.helpful} of {reports.plural(votes, 'vote')} ({self.helpful / votes:.0%})"
 
 
 def summarize(
@@ -91,7 +91,7 @@ def stats_text(since: dt.date, until: dt.date, total: LangStats, per_lang: dict[
     """The /stats message."""
     days = (until - since).days + 1
     lines = [
-        f"Last {days} days ({since.isoformat()} to {until.isoformat()}, UTC)",
+        f"{reports.period(days).capitalize()} ({since.isoformat()} to {until.isoformat()}, UTC)",
         f"Answers: {total.answers} · suggestions: {total.suggestions} · escalations: {total.escalations}",
         f"Helpful: {total.helpful_text()}",
         "",
@@ -99,8 +99,8 @@ def stats_text(since: dt.date, until: dt.date, total: LangStats, per_lang: dict[
     ]
     for lang, item in per_lang.items():
         lines.append(
-            f"{lang}: {item.answers} answers, {item.suggestions} suggestions, {item.escalations} escalations; "
-            f"helpful: {item.helpful_text()}"
+            f"{lang}: {reports.plural(item.answers, 'answer')}, {reports.plural(item.suggestions, 'suggestion')}, "
+            f"{reports.plural(item.escalations, 'escalation')}; helpful: {item.helpful_text()}"
         )
     return "\n".join(lines)
 

@@ -34,6 +34,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -44,7 +45,7 @@ from bot.core import knowledge
 from bot.core.domain import utc_now
 from bot.core.langs import DEFAULT_LANG, LANGS
 from bot.store.storage import Storage, StorageError
-from bot.telegram import delivery, follow, health, logs, privacy, reload
+from bot.telegram import delivery, follow, health, inline, logs, privacy, reload
 from bot.telegram.outbox import Delivery, Outbox
 from bot.telegram.services import KnowledgeBaseError, Services
 from bot.telegram.services import services as services_of
@@ -63,7 +64,7 @@ CONCURRENT_UPDATES = 64
 #: Times an update whose handlers failed on a busy database is handled again (2, 4, 8 ... s apart).
 BUSY_RETRIES = 6
 #: The update types the bot handles (asked for explicitly in getUpdates / setWebhook).
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query", "my_chat_member"]
 
 
 class Inbox(asyncio.Queue[object]):
@@ -294,6 +295,9 @@ async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> 
     )
     application.bot_data["outbox"] = box
     svc.renderer.bot_username = application.bot.username
+    svc.renderer.inline_mode = bool(application.bot.supports_inline_queries)
+    if not svc.renderer.inline_mode:  # "Share this answer" needs it: the button is left out until then
+        log.warning("inline mode is off: answers cannot be shared; turn it on with /setinline in @BotFather")
     try:
         await set_commands(application)
     except TelegramError as exc:  # the bot works without its command menu
@@ -395,7 +399,6 @@ def build_application(
             MessageHandler(new & filters.COMMAND, h.help_command),  # an unknown command
             # 2. Buttons: each action by its validated payload; anything else has expired.
             CallbackQueryHandler(h.show_entry, pattern=_pressed("a")),
-            CallbackQueryHandler(h.share_entry, pattern=_pressed("s")),
             CallbackQueryHandler(h.follow_entry, pattern=_pressed("w")),
             CallbackQueryHandler(h.more_options, pattern=_pressed("o")),
             CallbackQueryHandler(h.forget_choice, pattern=_pressed("f")),
@@ -417,12 +420,14 @@ def build_application(
             MessageHandler(new & filters.TEXT, h.question),
             MessageHandler(new & NOT_TEXT, h.not_text),
             MessageHandler(private & filters.UpdateType.EDITED_MESSAGE, h.edited),
-            # 4. The bot's own membership: blocked by a user, or added to a group.
+            # 4. "@bot question" typed in any chat, and "Share this answer": answer cards.
+            InlineQueryHandler(inline.answer),
+            # 5. The bot's own membership: blocked by a user, or added to a group.
             ChatMemberHandler(h.membership, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
     )
     if settings.volunteer_chat_id is not None:
-        # 5. The volunteers' group, and no other group: members' commands, then their messages.
+        # 6. The volunteers' group, and no other group: members' commands, then their messages.
         team = filters.Chat(chat_id=settings.volunteer_chat_id) & filters.UpdateType.MESSAGE
         application.add_handlers(
             [

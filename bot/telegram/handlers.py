@@ -261,17 +261,6 @@ async def unfollow(update: Update, context: Context) -> None:
     )
 
 
-async def share_entry(update: Update, context: Context) -> None:
-    """Send a forwardable card of the answer (text, reviewed date, sources, link to the bot)."""
-    svc, lang, entry_id = await _button(update, context)
-    await _query(update).answer()
-    entry = svc.engine.kb.get(entry_id)
-    screen = (
-        svc.renderer.share_card(entry, lang, update.get_bot().username or "") if entry else svc.renderer.expired(lang)
-    )
-    await _send(update, context, screen)
-
-
 async def show_category(update: Update, context: Context) -> None:
     """List the entries of a category, in place of the menu."""
     svc, lang, category = await _button(update, context)

@@ -15,15 +15,18 @@ FEEDBACK_ACTIONS = frozenset({"y", "n"})
 
 def markup(rows: Iterable[Sequence[Button]]) -> InlineKeyboardMarkup | None:
     """An inline keyboard for the renderer's rows of buttons (None when there are none)."""
-    keyboard = [
-        [
-            InlineKeyboardButton(b.label, url=b.url) if b.url else InlineKeyboardButton(b.label, callback_data=b.data)
-            for b in row
-        ]
-        for row in rows
-        if row
-    ]
+    keyboard = [[button(b) for b in row] for row in rows if row]
     return InlineKeyboardMarkup(keyboard) if keyboard else None
+
+
+def button(b: Button) -> InlineKeyboardButton:
+    """One of the renderer's buttons: a link, Telegram's chat picker for an inline query
+    ("Share this answer") or a callback payload."""
+    if b.url:
+        return InlineKeyboardButton(b.label, url=b.url)
+    if b.inline_query is not None:
+        return InlineKeyboardButton(b.label, switch_inline_query=b.inline_query)
+    return InlineKeyboardButton(b.label, callback_data=b.data)
 
 
 def without_feedback(current: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
@@ -51,7 +54,7 @@ def expanded(current: InlineKeyboardMarkup | None, more: Sequence[Button]) -> In
     rows = []
     for row in current.inline_keyboard:
         if any(_action(b) == "o" for b in row):
-            rows.append([InlineKeyboardButton(b.label, callback_data=b.data) for b in more])
+            rows.append([button(b) for b in more])
         else:
             rows.append(list(row))
     return InlineKeyboardMarkup(rows)

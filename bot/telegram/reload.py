@@ -67,6 +67,7 @@ async def reload_knowledge(services: Any) -> ReloadResult:
         bot_username=services.renderer.bot_username,
         operator_name=services.settings.operator_name,
         operator_contact=services.settings.operator_contact,
+        inline_mode=services.renderer.inline_mode,
     )
     services.engine, services.renderer = engine, renderer  # in-flight updates finish with the old pair
     services.desk.urgent_words = domain.load_urgent_words(services.settings.knowledge_dir)[0]  # checked above

@@ -24,7 +24,27 @@ from bot.core.langs import DEFAULT_LANG, LANGS, Lang, coerce_lang
 from bot.store.storage import Storage
 from bot.telegram.flood import FloodGuard
 from bot.ui.i18n import load_all
-from bot.ui.render import Renderer, Screen
+from bot.ui.render import Card, Renderer, Screen
+
+#: Inline answers for a question: the answered topic and the next ones the ranking allows.
+INLINE_CARDS = 4
+#: Inline answers for an empty query: the most answered topics of the last INLINE_DAYS days,
+#: then the knowledge base's own order.
+INLINE_TOPICS = 8
+INLINE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class InlineAnswer:
+    """What ``Services.inline`` found for ``@bot <query>``: the cards, best first; ``personal``
+    when the language came from the person (their stored choice or Telegram's language_code)
+    rather than from the query, so Telegram must not show these cards to anyone else;
+    ``answered`` when the first card is a confident answer."""
+
+    lang: Lang
+    cards: tuple[Card, ...]
+    personal: bool
+    answered: bool
 
 
 class KnowledgeBaseError(RuntimeError):
@@ -111,12 +131,51 @@ class Services:
         return reply, self.renderer.reply(reply, volunteers=self.volunteers, hours=self.desk.reply_hours)
 
     async def _record(self, reply: Reply) -> None:
+        """The daily count; and for the maintainers' report, a question the bot only suggested
+        topics for or had no reliable answer to (a request for a person is no question)."""
         if reply.smalltalk:
             return
         await self.storage.count(reply.lang, reply.topic if reply.action == "answer" and reply.topic else reply.action)
-        if reply.action == "escalate":
+        if reply.action in ("escalate", "suggest") and not reply.person:
             closest = reply.candidates[0].entry_id if reply.candidates else None
-            await self.storage.add_unanswered(reply.lang, reply.text, closest, "escalate")
+            await self.storage.add_unanswered(reply.lang, reply.text, closest, reply.action)
+
+    async def inline(self, user_id: int, language_code: str | None, text: str) -> InlineAnswer:
+        """Inline answers for ``@bot <text>`` typed in any chat, ranked as the bot ranks a
+        question (``Engine.respond``): the answered topic first, then the others the ranking
+        allows; when nothing fits, an invitation to ask the bot in private; for an empty query
+        (or a greeting), the most answered topics. The title "Share this answer" types finds its
+        own entry first. Nothing is stored: the query is typed letter by letter and is not a
+        question yet, and the person may never have started the bot."""
+        text = " ".join(text.split())
+        titled = self.renderer.titled(text)
+        lang: Lang | None = None
+        if titled is not None:
+            lang = cast(Lang, titled[1])  # a title is written in one of LANGS
+        elif text:
+            detected, confident = self.engine.detect(text)
+            lang = detected if confident else None
+        personal = lang is None
+        if lang is None:  # the query does not say: the person's stored language, else Telegram's
+            prefs = await self.storage.user(user_id)
+            stored = prefs.lang if prefs is not None and prefs.lang in LANGS else None
+            lang = cast(Lang, stored) if stored else (coerce_lang(language_code) or DEFAULT_LANG)
+        reply = self.engine.respond(text, lang) if text else None
+        if reply is None or (reply.smalltalk and titled is None):
+            ids, answered = await self._useful_topics(), False
+        else:
+            first = (titled[0].id,) if titled is not None else ()
+            ids = tuple(dict.fromkeys((*first, *self.engine.ranked(reply, INLINE_CARDS))))[:INLINE_CARDS]
+            answered = titled is not None or (reply.action == "answer" and reply.topic is not None)
+        entries = [e for e in (self.engine.kb.get(i) for i in ids) if e is not None]
+        cards = tuple(self.renderer.inline_card(e, lang) for e in entries) or (self.renderer.inline_invite(lang),)
+        return InlineAnswer(lang, cards, personal, answered)
+
+    async def _useful_topics(self) -> tuple[str, ...]:
+        since = (dt.date.fromisoformat(self.storage.today()) - dt.timedelta(days=INLINE_DAYS)).isoformat()
+        ids = [i for i in await self.storage.top_entries(since, INLINE_TOPICS) if i in self.engine.kb]
+        ids += [e.id for category in knowledge.CATEGORIES for e in self.engine.kb.in_category(category)]
+        return tuple(dict.fromkeys(ids))[:INLINE_TOPICS]
 
     async def entry(self, entry_id: str, lang: str, user_id: int | None = None) -> Screen | None:
         """The answer screen of a topic button (None when the entry no longer exists); the
@@ -173,12 +232,22 @@ async def open_ticket(
     }
     extra = [{"kind": "mention"}] if urgent else []
     ticket = await storage.create_ticket(user_id, lang, urgent, now, [header, *extra])
+    if ticket is not None:  # for the maintainers' report: what people needed a volunteer for
+        asked = [q for q in questions if not _is_request_for_person(engine, q, lang)]
+        if asked:
+            await storage.add_escalated(lang, asked, guesses[0].entry_id if guesses else entry_id or None)
     if ticket is None:  # opened by a concurrent update in between
         current = await storage.open_ticket_of(user_id)
         if current is None:
             raise RuntimeError("the ticket could not be opened")
         return current, False
     return ticket, True
+
+
+def _is_request_for_person(engine: Engine, text: str, lang: str) -> bool:
+    """ "I want to talk to a person", a greeting, thanks: not a question for the knowledge base."""
+    analysis = engine.matcher.analyze(text, lang)
+    return bool(analysis.person or analysis.smalltalk)
 
 
 async def find_group_ticket(

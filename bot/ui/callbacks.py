@@ -30,7 +30,6 @@ ACTIONS: dict[str, re.Pattern[str]] = {
     "r": re.compile(r"^(yes|no)$"),  # closing survey: did the volunteer help
     "i": re.compile(r"^$"),  # share my numbers (A-number, phone ...) with the volunteer
     "w": re.compile(rf"^{_ID}$"),  # follow an entry (tell me if it changes)
-    "s": re.compile(rf"^{_ID}$"),  # share card of an entry
     "o": re.compile(rf"^{_ID}$"),  # more options under an answer (follow, share)
     "f": re.compile(r"^(yes|no)$"),  # /forget: confirm deleting everything
     "u": re.compile(rf"^{_ID}$"),  # urgent answer: "yes, a volunteer now" (consent given in that message)

@@ -18,6 +18,7 @@ from babel.dates import format_date
 from bot.core.conversation import Reply
 from bot.core.knowledge import CATEGORIES, Entry, KnowledgeBase
 from bot.core.langs import LANG_NAMES, LANGS
+from bot.core.normalize import fold
 from bot.ui import callbacks
 from bot.ui.i18n import _
 
@@ -28,6 +29,8 @@ RELATED_SHOWN = 2
 MESSAGE_LIMIT = 4096
 #: Telegram's limit for a caption (photos, files).
 CAPTION_LIMIT = 1024
+#: Characters of the answer an inline card shows under its title.
+CARD_SNIPPET = 90
 
 # Haitian Creole month names, ours rather than CLDR's: CLDR's "ht" data has changed between Babel
 # releases (French month names in 2.18, "M11" in 2.19), so Creole dates never depend on it.
@@ -52,6 +55,9 @@ class Button:
     label: str
     data: str = ""  # callback data (see bot.ui.callbacks)
     url: str = ""  # or a link
+    #: or, when not None, Telegram's chat picker: the chosen chat's input field gets
+    #: "@<bot> <inline_query>" and shows this bot's inline answers (``Renderer.inline_card``)
+    inline_query: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,17 @@ class Screen:
     def chunks(self) -> list[str]:
         """The HTML split into messages of at most 4,096 characters, at paragraph breaks."""
         return split_message(self.html)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One inline answer (``@bot question`` in any chat): what the list of results shows (title
+    and description) and the message it puts into the chat when chosen (``screen``)."""
+
+    id: str
+    title: str
+    description: str
+    screen: Screen
 
 
 def esc(text: str) -> str:
@@ -136,12 +153,22 @@ class Renderer:
     """Builds screens for one knowledge base."""
 
     def __init__(
-        self, kb: KnowledgeBase, bot_username: str = "", operator_name: str = "", operator_contact: str = ""
+        self,
+        kb: KnowledgeBase,
+        bot_username: str = "",
+        operator_name: str = "",
+        operator_contact: str = "",
+        *,
+        inline_mode: bool = False,
     ) -> None:
         self.kb = kb
         self.bot_username = bot_username
         self.operator_name = operator_name
         self.operator_contact = operator_contact
+        #: The bot answers inline queries (BotFather /setinline): "Share this answer" opens
+        #: Telegram's chat picker; without it there is nothing to share with, so no button.
+        self.inline_mode = inline_mode
+        self._titles: dict[str, tuple[Entry, str]] | None = None
 
     def answer_text(self, entry: Entry, lang: str) -> str:
         """The answer in force today, with the operator's name and contact (OPERATOR_NAME,
@@ -253,28 +280,83 @@ class Renderer:
         return Screen("\n\n".join(parts_html), "\n\n".join(parts_plain), tuple(rows))
 
     def more_buttons(self, entry_id: str, lang: str) -> tuple[Button, ...]:
-        """What "More" under an answer opens: follow the answer, share it."""
-        return (
-            Button("🔔 " + _(lang, "Tell me if this changes"), callbacks.encode("w", entry_id)),
-            Button("📤 " + _(lang, "Share this answer"), callbacks.encode("s", entry_id)),
-        )
+        """What "More" under an answer opens: follow the answer, share it (Telegram's chat
+        picker, with the answer's title typed after the bot's name: ``titled`` finds it again)."""
+        follow = Button("🔔 " + _(lang, "Tell me if this changes"), callbacks.encode("w", entry_id))
+        entry = self.kb.get(entry_id)
+        if entry is None or not self.inline_mode or not self.bot_username:
+            return (follow,)
+        return (follow, Button("📤 " + _(lang, "Share this answer"), inline_query=self.title(entry, lang)))
 
-    def share_card(self, entry: Entry, lang: str, bot_username: str = "") -> Screen:
-        """A compact, forwardable card: the answer, its reviewed date, its sources and a link
-        that opens this bot on the same answer, so a correct answer can travel like a rumour."""
+    def titled(self, text: str) -> tuple[Entry, str] | None:
+        """The entry and language whose title is ``text`` (folded: case, accents and punctuation
+        do not count), or None: the query "Share this answer" types finds its own answer."""
+        if self._titles is None:
+            self._titles = {}
+            for entry in self.kb:
+                for lang in entry.texts:
+                    self._titles.setdefault(fold(self.title(entry, lang)), (entry, lang))
+        return self._titles.get(fold(text)) if text.strip() else None
+
+    def deep_link(self, entry_id: str = "") -> str:
+        """``https://t.me/<bot>?start=<entry>``: opens this bot on that answer (``/start <entry>``)."""
+        if not self.bot_username:
+            return ""
+        return f"https://t.me/{self.bot_username}" + (f"?start={entry_id}" if entry_id else "")
+
+    def share_card(self, entry: Entry, lang: str) -> Screen:
+        """A compact card to post in any chat: the answer, its reviewed date, its sources and a
+        link (and a button) that opens this bot on the same answer, so a correct answer can
+        travel like a rumour. At most one Telegram message: a very long answer is cut, the link
+        leads to the rest."""
         reviewed = _(lang, "Reviewed: {date}", date=format_day(entry.reviewed, lang))
         disclaimer = _(lang, "General information, not legal advice.")
         sources = "\n".join(f"- {s.title_in(lang)}: {s.url}" for s in entry.sources)
-        link = f"https://t.me/{bot_username}?start={entry.id}" if bot_username else ""
+        link = self.deep_link(entry.id)
         ask = _(lang, "More answers, in Spanish, Kreyòl and English:") + (f" {link}" if link else "")
         title = self.title(entry, lang)
         answer = self.answer_text(entry, lang)
+        frame = f"{title}\n\n\n\n{reviewed} · {disclaimer}\n{_(lang, 'Sources:')}\n{sources}\n\n{ask}"
+        room = MESSAGE_LIMIT - len(frame)
+        if len(answer) > room:
+            answer = answer[: max(0, room - 1)].rstrip() + "…"
         plain = f"{title}\n\n{answer}\n\n{reviewed} · {disclaimer}\n{_(lang, 'Sources:')}\n{sources}\n\n{ask}"
         html_text = (
             f"<b>{esc(title)}</b>\n\n{esc(answer)}\n\n<i>{esc(reviewed)} · {esc(disclaimer)}</i>\n"
             f"{esc(_(lang, 'Sources:'))}\n{esc(sources)}\n\n{esc(ask)}"
         )
-        return Screen(html_text, plain)
+        rows = ((Button("💬 " + _(lang, "Open this answer in the bot"), url=link),),) if link else ()
+        return Screen(html_text, plain, rows)
+
+    def inline_card(self, entry: Entry, lang: str) -> Card:
+        """An entry as an inline answer: its title, the reviewed date and the start of the
+        answer in the list; the share card in the chat."""
+        reviewed = _(lang, "Reviewed: {date}", date=format_day(entry.reviewed, lang))
+        answer = " ".join(self.answer_text(entry, lang).split())
+        snippet = answer if len(answer) <= CARD_SNIPPET else answer[: CARD_SNIPPET - 1].rstrip() + "…"
+        return Card(
+            f"{entry.id}.{lang}", self.title(entry, lang), f"{reviewed} · {snippet}", self.share_card(entry, lang)
+        )
+
+    def inline_invite(self, lang: str) -> Card:
+        """The inline answer when nothing in the knowledge base fits: an invitation to ask the
+        bot in private (in their own words, or a volunteer)."""
+        title = _(lang, "Ask the bot in private")
+        description = _(
+            lang, "No reliable answer to this here. In the bot you can ask in your own words or talk to a volunteer."
+        )
+        hello = _(
+            lang,
+            "Hello! I answer questions about the end of humanitarian parole (CHNV), scams and legal options, in Spanish, Haitian Creole and English.",
+        )
+        disclaimer = _(lang, "General information, not legal advice.")
+        link = self.deep_link()
+        ask = _(lang, "Ask me in private:") + (f" {link}" if link else "")
+        rows = ((Button("💬 " + _(lang, "Ask the bot in private"), url=link),),) if link else ()
+        screen = Screen(
+            f"{esc(hello)}\n\n<i>{esc(disclaimer)}</i>\n\n{esc(ask)}", f"{hello}\n\n{disclaimer}\n\n{ask}", rows
+        )
+        return Card(f"ask.{lang}", title, description, screen)
 
     def suggest(self, entry_ids: Sequence[str], lang: str) -> Screen:
         text = _(lang, "I'm not sure I understood. Did you mean one of these?")

@@ -41,7 +41,7 @@ from bot.config import ConfigError, Settings, check_webhook, webhook_path
 from bot.core import knowledge
 from bot.core.langs import DEFAULT_LANG, LANGS
 from bot.store.storage import StorageError
-from bot.telegram import delivery, follow, health, logs, privacy, reload
+from bot.telegram import delivery, follow, health, logs, privacy, reload, updates
 from bot.telegram.services import KnowledgeBaseError, Services
 from bot.telegram.services import services as services_of
 from bot.ui import callbacks
@@ -227,6 +227,7 @@ def build_application(
         .connect_timeout(delivery.CONNECT_TIMEOUT)
         .write_timeout(delivery.WRITE_TIMEOUT)
         .pool_timeout(delivery.POOL_TIMEOUT)
+        .get_updates_request(updates.UpdatesRequest())  # an update PTB cannot read is skipped, not fatal
         .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -234,6 +235,7 @@ def build_application(
     )
     application.bot_data["services"] = services
     logs.protect(settings.token, settings.webhook_secret)  # no token in any log record
+    updates.protect_webhook()  # run_webhook: a body PTB cannot read is answered 200, never logged
 
     private = filters.ChatType.PRIVATE
     new = private & filters.UpdateType.MESSAGE  # new messages in private chats (not edits)

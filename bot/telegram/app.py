@@ -302,6 +302,7 @@ def build_application(
                 CommandHandler("queue", v.queue, filters=team),
                 CommandHandler("stats", v.stats, filters=team),
                 MessageHandler(team & ~filters.COMMAND & ~filters.StatusUpdate.ALL, v.relay_to_user),
+                MessageHandler(team & filters.StatusUpdate.LEFT_CHAT_MEMBER, v.member_left),
             ]
         )
     application.add_error_handler(h.on_error)

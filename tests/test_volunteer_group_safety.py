@@ -4,17 +4,21 @@ Bot API, real SQLite).
 - Only members of the group are relayed: a stranger's text in a ticket's topic (someone who
   left, was removed or is restricted) is not copied to the person and gets no answer, not even
   "this ticket is closed"; a member who leaves stops being relayed at once.
+- The bot's buttons belong to a person's private chat with it: pressed inside the group (a
+  forwarded message, or a crafted press on a ticket's header) they are answered and do nothing:
+  no ticket opened, no header changed, nothing deleted.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from conftest import RunningBot, stop_bot
 from fakebotapi import FakeBotAPI
-from test_escalation_e2e import USER, VOLUNTEER, VOLUNTEERS, Launcher, escalate, sent, topic_of
+from test_escalation_e2e import USER, VOLUNTEER, VOLUNTEERS, Launcher, cb, escalate, sent, ticket_of, topic_of
 
 STRANGER, RESTRICTED, FORMER, COLLEAGUE = 888, 889, 890, 891
 SCAM = "Soy abogado de inmigración: mándame 500 dólares por Zelle y tu caso se arregla"
@@ -36,6 +40,13 @@ async def group_desk(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Runn
 
 def texts_seen_by(fake: FakeBotAPI, user: int) -> list[str]:
     return [m.get("text") or m.get("caption") or "" for m in fake.chat_history(user)]
+
+
+def count_tickets(db_path: Path) -> int:
+    with sqlite3.connect(db_path) as db:
+        [(count,)] = db.execute("SELECT count(*) FROM tickets").fetchall()
+    db.close()
+    return int(count)
 
 
 async def member_says(fake: FakeBotAPI, topic: int, text: str, who: int = VOLUNTEER) -> int:
@@ -114,3 +125,31 @@ async def test_a_member_who_leaves_is_not_relayed_any_more(group_desk: RunningBo
         colleague
     ]
     assert not [t for t in texts_seen_by(fake, USER) if "Zelle" in t]
+
+
+# -- buttons pressed in the group ------------------------------------------------------------
+
+
+async def test_a_persons_buttons_pressed_in_the_group_do_nothing(group_desk: RunningBot) -> None:
+    fake = group_desk.fake
+    header = await escalate(group_desk)
+    topic, header_id = topic_of(header), header.result["message_id"]
+    before = fake.get_message(VOLUNTEERS, header_id)
+    tickets = count_tickets(group_desk.services.settings.database_path)
+    assert tickets == 1
+    presses = [cb("k", "yes"), cb("u", "find-lawyer"), cb("h"), cb("x"), cb("f", "yes"), cb("a", "find-lawyer")]
+    mark = fake.mark()
+    for data in presses:  # the consent "yes" and the others, on the ticket's header in the group
+        fake.callback_query(VOLUNTEER, data, message_id=header_id, chat_id=VOLUNTEERS, first_name="Marta")
+    answered = await fake.wait_for("answerCallbackQuery", lambda c: c.ok, count=len(presses), since=mark)
+    assert len(answered) == len(presses)  # every spinner stops
+    await member_says(fake, topic, "sigo contigo")
+
+    assert fake.get_message(VOLUNTEERS, header_id) == before  # the header is unchanged
+    assert count_tickets(group_desk.services.settings.database_path) == tickets  # no ticket for the volunteer
+    assert (await ticket_of(group_desk)).is_open  # the person's ticket is untouched
+    assert await group_desk.storage.open_ticket_of(VOLUNTEER) is None
+    assert len(fake.calls_to("createForumTopic")) == 1
+    edits = ("editMessageText", "editMessageReplyMarkup", "editMessageCaption", "deleteMessage", "closeForumTopic")
+    assert fake.calls_to(edits, since=mark) == []
+    assert fake.sent_messages(VOLUNTEERS, since=mark) == [] and fake.sent_messages(VOLUNTEER) == []

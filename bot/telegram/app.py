@@ -239,7 +239,10 @@ def build_application(
 
     private = filters.ChatType.PRIVATE
     new = private & filters.UpdateType.MESSAGE  # new messages in private chats (not edits)
-    # 0. Pre-filter: over FLOOD_LIMIT messages a minute a user gets one notice, then nothing is
+    # 0. Pre-filters. A button pressed anywhere but in the person's private chat with the bot
+    #    is answered and does nothing (ApplicationHandlerStop).
+    application.add_handler(CallbackQueryHandler(h.private_buttons_only), group=-3)
+    #    Over FLOOD_LIMIT messages a minute a user gets one notice, then nothing is
     #    handled (ApplicationHandlerStop) until the minute has passed.
     application.add_handler(TypeHandler(Update, h.flood_gate), group=-2)
     # 0b. While a user has an open ticket, what they send goes to the volunteers and nothing

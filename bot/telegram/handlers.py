@@ -405,6 +405,28 @@ async def flood_gate(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+async def private_buttons_only(update: Update, context: Context) -> None:
+    """Pre-filter (group -3) for button presses: every button of this bot belongs to a person's
+    private chat with it (the volunteers' group gets none). A press anywhere else (a person's
+    message forwarded into a group, the consent "yes" pressed by a volunteer ...) is answered, so
+    the client stops waiting, and nothing else happens (ApplicationHandlerStop)."""
+    query = update.callback_query
+    if query is None:
+        return
+    message = query.message
+    chat = message.chat if message is not None else None
+    if chat is not None and chat.type == ChatType.PRIVATE and chat.id == query.from_user.id:
+        return
+    log.info(
+        "a button pressed outside its private chat (%s, update %s): ignored",
+        chat.type if chat is not None else "inline",
+        update.update_id,
+    )
+    with contextlib.suppress(TelegramError):
+        await query.answer()
+    raise ApplicationHandlerStop
+
+
 async def forget(update: Update, context: Context) -> None:
     """/forget: ask first (deleting cannot be undone)."""
     svc = services(context)

@@ -166,6 +166,8 @@ class Storage:
             await db.execute_fetchall("PRAGMA synchronous = NORMAL")
             await db.execute_fetchall("PRAGMA busy_timeout = 5000")
             await db.execute_fetchall("PRAGMA foreign_keys = ON")
+            # deleted rows are overwritten with zeros, not left in free space (/forget, retention)
+            await db.execute_fetchall("PRAGMA secure_delete = ON")
             await self._migrate(db)
         except aiosqlite.Error as exc:
             await db.close()
@@ -297,6 +299,16 @@ class Storage:
             "SELECT day, lang, text, closest_entry, reason FROM unanswered ORDER BY id"
         )
         return [tuple(row) for row in rows]
+
+    async def erase_wal(self) -> bool:
+        """Copy the write-ahead log into the database and empty the ``-wal`` file, so deleted
+        rows survive in neither (with ``secure_delete`` the database's own copies are zeroed).
+        Runs between transactions. False when a reader (a backup, another process) kept it from
+        completing: the log is emptied at a later checkpoint."""
+        async with self._transactions:
+            rows = await self.db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = next(iter(rows), (1,))[0]
+        return not busy
 
     async def size_bytes(self) -> int:
         """Bytes used by the database's pages (for benchmarks and /stats)."""

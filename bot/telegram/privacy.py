@@ -14,7 +14,9 @@ Two use cases, both on ``Storage`` and nothing else (no Telegram here):
   ``daily_stats`` (counts per day, language and entry or action) is kept: it holds no user id.
 
 - ``forget_user(storage, user_id)``: /forget. Deletes every row that names the user, in every
-  table that has a ``user_id`` column, in one transaction.
+  table that has a ``user_id`` column, in one transaction, then empties the write-ahead log
+  (``Storage.erase_wal``): with ``PRAGMA secure_delete`` on, the deleted rows are then in none
+  of the database, ``-wal`` and ``-shm`` files. The retention job empties it too.
 
 The rule that keeps both complete as the schema grows: **every table that holds data about a
 person has a ``user_id`` column, or references such a table with ``ON DELETE CASCADE``**.
@@ -143,7 +145,11 @@ async def forget_user(storage: Storage, user_id: int) -> int:
     async with _transaction_lock(storage):
         before = db.total_changes
         await db.executescript(f"BEGIN IMMEDIATE;\n{statements}COMMIT;")
-        return db.total_changes - before
+        deleted = db.total_changes - before
+    # secure_delete zeroed the rows in the database; the -wal file still holds their old pages
+    if not await storage.erase_wal():
+        log.warning("/forget: the write-ahead log could not be emptied now (a reader is busy); it will be later")
+    return deleted
 
 
 def _transaction_lock(storage: Storage) -> Any:
@@ -222,6 +228,8 @@ async def retention_job(context: Any) -> None:
 
     svc = services(context)
     purged = await apply_retention(svc.storage, svc.settings.retention_days)
+    if purged.total:
+        await svc.storage.erase_wal()  # what was deleted leaves the -wal file too
     log.info(
         "retention: deleted %d closed ticket(s), %d unanswered question(s), %d feedback row(s), %d inactive user(s)",
         purged.tickets,

@@ -179,6 +179,10 @@ async def test_retention_job_runs_daily_on_the_applications_storage(fake_api: Fa
         clock.day = DAY + dt.timedelta(days=31)
         await job.run(app)
         assert await services.storage.unanswered() == []
+        # and gone from the files: secure_delete zeroed it, the job emptied the -wal
+        database = settings.database_path
+        files = [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm")]
+        assert [f.name for f in files if f.exists() and b"kept thirty days" in f.read_bytes()] == []
     finally:
         await stop_bot(app)
 

@@ -3,8 +3,9 @@
 ``run(settings)`` loads the knowledge base first (an invalid one stops start-up with its
 ``file:line`` errors), then builds the application and runs long polling until SIGTERM/SIGINT.
 ``build_application(settings, services)`` is the composition root: the builder (token,
-``base_url`` for a self-hosted Bot API server, rate limiter, lifecycle hooks, concurrency) and
-every handler, registered in one ordered block. Tests and benchmarks call it with their own
+``base_url`` for a self-hosted Bot API server, rate limiter, lifecycle hooks, concurrency, the
+``getUpdates`` connection that skips updates the library cannot read) and every handler,
+registered in one ordered block. Tests and benchmarks call it with their own
 ``Services`` and a fake Bot API server.
 
 The use cases the handlers need live in ``bot.telegram.services`` (``Services``), put in

@@ -143,7 +143,11 @@ def test_filter_drops_payload_records_and_hides_the_token() -> None:
         "telegram.ext.Updater", logging.ERROR, "Error while getting Updates: %s", f"url /bot{TOKEN}/getUpdates"
     )
     assert check.filter(kept)
-    assert TOKEN not in kept.getMessage() and logs.HIDDEN in kept.getMessage()
+    assert kept.getMessage() == f"Error while getting Updates: {logs.OMITTED}"  # a library's text argument
+    prefix = "Network Retry Loop (Polling Updates): Timed out"  # the one the library's own
+    kept = record("telegram.ext", logging.ERROR, "%s Failed run number %s of %s.", f"{prefix} /bot{TOKEN}/", 3, 3)
+    assert check.filter(kept)
+    assert kept.getMessage() == f"{prefix} /bot{logs.HIDDEN}/ Failed run number 3 of 3."
     ours = record("bot.telegram.handlers", logging.DEBUG, "user %s", hash_user(USER, "s"))
     assert check.filter(ours) and ours.getMessage() == f"user {hash_user(USER, 's')}"
     try:
@@ -161,3 +165,71 @@ def test_setup_silences_httpx_below_warning(tmp_path: Path) -> None:
     logs.setup()
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
     assert logging.getLogger("httpcore").getEffectiveLevel() >= logging.WARNING
+
+
+def test_filter_keeps_no_update_content_in_library_records() -> None:
+    """python-telegram-bot's records at any level keep numbers and exception classes, never what
+    an update holds (its own CRITICAL "Received data was %r", an Update, an exception message)."""
+    import sys
+
+    from telegram import Update
+    from telegram.error import BadRequest
+
+    check = PrivacyFilter()
+    update = Update.de_json(
+        {
+            "update_id": 77,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": USER, "type": "private", "first_name": FIRST_NAME},
+                "text": f"{MARKER} {PHONE}",
+            },
+        },
+        None,
+    )
+
+    def with_error(name: str, msg: str, *args: object) -> logging.LogRecord:
+        try:
+            try:
+                int(f"{FIRST_NAME} {PHONE}")
+            except ValueError as exc:
+                raise KeyError(MARKER) from exc
+        except KeyError:
+            return logging.LogRecord(name, logging.CRITICAL, __file__, 1, msg, args, sys.exc_info())
+
+    batch = with_error("telegram.Bot", "Error while parsing updates! Received data was %r", [update.to_dict()])
+    building = with_error("telegram.ext.Application", "Error while building CallbackContext for update %s", update)
+    numbers = logging.LogRecord(
+        "telegram.ext.AIORateLimiter",
+        logging.INFO,
+        __file__,
+        1,
+        "Rate limit hit. Retrying after %f seconds",
+        (1.5,),
+        None,
+    )
+    try:
+        raise BadRequest("Chat not found")
+    except BadRequest as exc:
+        refused = logging.LogRecord(
+            "telegram.ext.Updater", logging.ERROR, __file__, 1, "Error while polling: %r", (exc,), sys.exc_info()
+        )
+    named = logging.LogRecord("telegram.ext", logging.ERROR, __file__, 1, "%(data)s", ({"data": {"t": MARKER}},), None)
+    records = [batch, building, numbers, refused, named]
+    for record in records:
+        assert check.filter(record) and check.filter(record)  # twice: the logger's and a handler's filter
+    text = "\n".join(logging.Formatter(logs.FORMAT).format(r) for r in records)
+    assert leaks(records) == [] and not [s for s in secrets() if s in text], text
+    assert batch.getMessage() == f"Error while parsing updates! Received data was {logs.OMITTED!r}"
+    assert building.getMessage() == f"Error while building CallbackContext for update {logs.OMITTED}"
+    assert numbers.getMessage() == "Rate limit hit. Retrying after 1.500000 seconds"
+    assert refused.getMessage() == "Error while polling: 'BadRequest'"
+    assert named.getMessage() == logs.OMITTED
+    # the traceback keeps its frames and exception classes; Telegram's own answers are kept
+    assert batch.exc_text is not None and batch.exc_info is None
+    assert "Traceback (most recent call last):" in batch.exc_text and "int(f" in batch.exc_text
+    assert f"ValueError: {logs.OMITTED}" in batch.exc_text and f"KeyError: {logs.OMITTED}" in batch.exc_text
+    assert "The above exception was the direct cause of the following exception:" in batch.exc_text
+    assert batch.exc_text.index("ValueError") < batch.exc_text.index("KeyError")
+    assert refused.exc_text is not None and "telegram.error.BadRequest: Chat not found" in refused.exc_text

@@ -179,6 +179,10 @@ async def test_retention_job_runs_daily_on_the_applications_storage(fake_api: Fa
         clock.day = DAY + dt.timedelta(days=31)
         await job.run(app)
         assert await services.storage.unanswered() == []
+        # and gone from the files: secure_delete zeroed it, the job emptied the -wal
+        database = settings.database_path
+        files = [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm")]
+        assert [f.name for f in files if f.exists() and b"kept thirty days" in f.read_bytes()] == []
     finally:
         await stop_bot(app)
 
@@ -201,11 +205,16 @@ async def test_forget_user_deletes_every_row_naming_them_and_nothing_else(store:
     theirs = await add_ticket(store, OTHER, closed=None)
     await store.add_feedback("chnv-ended", "ht", True)
     await store.count("ht", "chnv-ended")
-    await store.add_unanswered("ht", "kesyon", None, "escalate")
+    await store.add_unanswered("ht", "kesyon", None, "escalate")  # nobody's (e.g. from before pseudonyms)
+    await store.add_unanswered("ht", "kesyon pa m", None, "escalate", USER)
+    await store.add_unanswered("ht", "kesyon pa l", None, "suggest", OTHER)
 
     deleted = await privacy.forget_user(store, USER)
 
-    assert deleted == 1 + 2 * 3  # the user, two tickets with one relayed row and one outbox item each
+    # the user, two tickets with one relayed row and one outbox item each, their unanswered question
+    assert deleted == 1 + 2 * 3 + 1
+    assert [text for _d, _l, text, _c, _r in await store.unanswered()] == ["kesyon", "kesyon pa l"]
+    assert store.pseudonym(USER) != store.pseudonym(OTHER) and str(USER) not in (store.pseudonym(USER) or "")
     assert await store.user(USER) is None
     assert await store.user(OTHER) is not None
     assert await count(store, "tickets", "user_id = ?", (USER,)) == 0
@@ -213,7 +222,7 @@ async def test_forget_user_deletes_every_row_naming_them_and_nothing_else(store:
     assert await count(store, "outbox", f"ticket_id IN ({mine[0]}, {mine[1]})") == 0
     assert await count(store, "relayed", "ticket_id = ?", (theirs,)) == 1
     # anonymous rows stay: they cannot be traced back to anyone
-    assert len(await store.feedback()) == len(await store.unanswered()) == 1
+    assert len(await store.feedback()) == 1
     assert await store.daily_counts() == {("ht", "chnv-ended"): 1}
     assert await privacy.forget_user(store, USER) == 0  # twice is fine
 

@@ -46,7 +46,7 @@ async def test_tables_keep_no_names_and_no_user_ids_outside_users(store: Storage
     assert {table: found[table] for table in ("daily_stats", "feedback", "unanswered", "users")} == {
         "daily_stats": ["day", "lang", "entry_id_or_action", "count"],
         "feedback": ["id", "entry_id", "lang", "day", "helpful"],
-        "unanswered": ["id", "day", "lang", "text", "closest_entry", "reason"],
+        "unanswered": ["id", "day", "lang", "text", "closest_entry", "reason", "who"],
         "users": ["user_id", "lang", "lang_chosen", "active", "last_seen"],
     }
     every_column = {column for table in found.values() for column in table}

@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -151,6 +153,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX inbox_user ON inbox (user_id);
     """,
+    # 4 -> 5: /forget reaches the questions a person could not get answered. They keep no user
+    # id; ``who`` is a pseudonym (HMAC-SHA256 of the user id with a random key made here and
+    # kept only in this database), so only this database can tell two rows of one person apart.
+    """
+    CREATE TABLE secrets (
+        purpose TEXT PRIMARY KEY,
+        value   TEXT NOT NULL
+    );
+    INSERT INTO secrets (purpose, value) VALUES ('pseudonym_key', lower(hex(randomblob(32))));
+    ALTER TABLE unanswered ADD COLUMN who TEXT;
+    CREATE INDEX unanswered_who ON unanswered (who);
+    """,
 )
 
 
@@ -180,6 +194,7 @@ class Storage:
         self._today = today
         self._db: aiosqlite.Connection | None = None
         self._transactions = asyncio.Lock()  # one BEGIN ... COMMIT at a time on the connection
+        self._pseudonym_key = b""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -197,6 +212,8 @@ class Storage:
             await db.execute_fetchall("PRAGMA synchronous = NORMAL")
             await db.execute_fetchall("PRAGMA busy_timeout = 5000")
             await db.execute_fetchall("PRAGMA foreign_keys = ON")
+            # deleted rows are overwritten with zeros, not left in free space (/forget, retention)
+            await db.execute_fetchall("PRAGMA secure_delete = ON")
             await self._migrate(db)
         except aiosqlite.Error as exc:
             await db.close()
@@ -205,6 +222,8 @@ class Storage:
             await db.close()
             raise
         self._db = db
+        [(key,)] = await db.execute_fetchall("SELECT value FROM secrets WHERE purpose = 'pseudonym_key'")
+        self._pseudonym_key = bytes.fromhex(key)
 
     async def close(self) -> None:
         db, self._db = self._db, None
@@ -315,15 +334,27 @@ class Storage:
         rows = await self.db.execute_fetchall("SELECT entry_id, lang, day, helpful FROM feedback ORDER BY id")
         return [(entry_id, lang, day, bool(helpful)) for entry_id, lang, day, helpful in rows]
 
-    async def add_unanswered(self, lang: str, text: str, closest_entry: str | None, reason: str) -> None:
+    def pseudonym(self, user_id: int | None) -> str | None:
+        """The person's pseudonym in anonymous tables (so /forget finds their rows): HMAC-SHA256
+        of the user id with this database's own random key."""
+        if user_id is None:
+            return None
+        return hmac.new(self._pseudonym_key, str(int(user_id)).encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def add_unanswered(
+        self, lang: str, text: str, closest_entry: str | None, reason: str, user_id: int | None = None
+    ) -> None:
         """Keep a question the bot could not answer well (``reason``: "escalate" no reliable
-        answer, "suggest" only suggested, "not_helpful" rated so, "person" handed to a volunteer)."""
+        answer, "suggest" only suggested, "not_helpful" rated so, "person" handed to a volunteer)
+        under the asker's pseudonym."""
         await self.db.execute_fetchall(
-            "INSERT INTO unanswered (day, lang, text, closest_entry, reason) VALUES (?, ?, ?, ?, ?)",
-            (self.today(), lang, redact(text).text[:MAX_TEXT], closest_entry, reason),  # A-numbers, phones ... masked
+            "INSERT INTO unanswered (day, lang, text, closest_entry, reason, who) VALUES (?, ?, ?, ?, ?, ?)",
+            (self.today(), lang, redact(text).text[:MAX_TEXT], closest_entry, reason, self.pseudonym(user_id)),
         )
 
-    async def add_escalated(self, lang: str, texts: Sequence[str], closest_entry: str | None) -> None:
+    async def add_escalated(
+        self, lang: str, texts: Sequence[str], closest_entry: str | None, user_id: int | None = None
+    ) -> None:
         """The questions a person asked before their chat went to a volunteer: each becomes
         reason "person", today's row of the same question when there is one ("escalate" or
         "suggest", which the volunteer now answers), else a new row."""
@@ -338,8 +369,8 @@ class Storage:
                 )
                 if not list(updated):
                     await db.execute_fetchall(
-                        "INSERT INTO unanswered (day, lang, text, closest_entry, reason) VALUES (?, ?, ?, ?, 'person')",
-                        (self.today(), lang, kept, closest_entry),
+                        "INSERT INTO unanswered (day, lang, text, closest_entry, reason, who) VALUES (?, ?, ?, ?, 'person', ?)",
+                        (self.today(), lang, kept, closest_entry, self.pseudonym(user_id)),
                     )
 
     async def unanswered(self) -> list[tuple[str, str, str, str | None, str]]:
@@ -348,6 +379,16 @@ class Storage:
             "SELECT day, lang, text, closest_entry, reason FROM unanswered ORDER BY id"
         )
         return [tuple(row) for row in rows]
+
+    async def erase_wal(self) -> bool:
+        """Copy the write-ahead log into the database and empty the ``-wal`` file, so deleted
+        rows survive in neither (with ``secure_delete`` the database's own copies are zeroed).
+        Runs between transactions. False when a reader (a backup, another process) kept it from
+        completing: the log is emptied at a later checkpoint."""
+        async with self._transactions:
+            rows = await self.db.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy = next(iter(rows), (1,))[0]
+        return not busy
 
     async def size_bytes(self) -> int:
         """Bytes used by the database's pages (for benchmarks and /stats)."""

@@ -3,8 +3,9 @@
 ``run(settings)`` loads the knowledge base first (an invalid one stops start-up with its
 ``file:line`` errors), then builds the application and runs long polling until SIGTERM/SIGINT.
 ``build_application(settings, services)`` is the composition root: the builder (token,
-``base_url`` for a self-hosted Bot API server, rate limiter, lifecycle hooks, concurrency) and
-every handler, registered in one ordered block. Tests and benchmarks call it with their own
+``base_url`` for a self-hosted Bot API server, rate limiter, lifecycle hooks, concurrency, the
+``getUpdates`` connection that skips updates the library cannot read) and every handler,
+registered in one ordered block. Tests and benchmarks call it with their own
 ``Services`` and a fake Bot API server.
 
 The use cases the handlers need live in ``bot.telegram.services`` (``Services``), put in
@@ -45,7 +46,7 @@ from bot.core import knowledge
 from bot.core.domain import utc_now
 from bot.core.langs import DEFAULT_LANG, LANGS
 from bot.store.storage import Storage, StorageError
-from bot.telegram import delivery, follow, health, inline, logs, privacy, reload
+from bot.telegram import delivery, follow, health, inline, logs, privacy, reload, updates
 from bot.telegram.outbox import Delivery, Outbox
 from bot.telegram.services import KnowledgeBaseError, Services
 from bot.telegram.services import services as services_of
@@ -361,6 +362,7 @@ def build_application(
         .connect_timeout(delivery.CONNECT_TIMEOUT)
         .write_timeout(delivery.WRITE_TIMEOUT)
         .pool_timeout(delivery.POOL_TIMEOUT)
+        .get_updates_request(updates.UpdatesRequest())  # an update PTB cannot read is skipped, not fatal
         .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
         .update_queue(Inbox())
         .post_init(_post_init)
@@ -370,10 +372,14 @@ def build_application(
     )
     application.bot_data["services"] = services
     logs.protect(settings.token, settings.webhook_secret)  # no token in any log record
+    updates.protect_webhook()  # run_webhook: a body PTB cannot read is answered 200, never logged
 
     private = filters.ChatType.PRIVATE
     new = private & filters.UpdateType.MESSAGE  # new messages in private chats (not edits)
-    # 0. Pre-filter: over FLOOD_LIMIT messages a minute a user gets one notice, then nothing is
+    # 0. Pre-filters. A button pressed anywhere but in the person's private chat with the bot
+    #    is answered and does nothing (ApplicationHandlerStop).
+    application.add_handler(CallbackQueryHandler(h.private_buttons_only), group=-3)
+    #    Over FLOOD_LIMIT messages a minute a user gets one notice, then nothing is
     #    handled (ApplicationHandlerStop) until the minute has passed.
     application.add_handler(TypeHandler(Update, h.flood_gate), group=-2)
     # 0b. While a user has an open ticket, what they send goes to the volunteers and nothing
@@ -437,6 +443,7 @@ def build_application(
                 CommandHandler("queue", v.queue, filters=team),
                 CommandHandler("stats", v.stats, filters=team),
                 MessageHandler(team & ~filters.COMMAND & ~filters.StatusUpdate.ALL, v.relay_to_user),
+                MessageHandler(team & filters.StatusUpdate.LEFT_CHAT_MEMBER, v.member_left),
             ]
         )
     application.add_error_handler(h.on_error)

@@ -295,7 +295,7 @@ async def helpful(update: Update, context: Context) -> None:
 async def not_helpful(update: Update, context: Context) -> None:
     """Record "this did not help" with the question, then offer other words or a person."""
     svc, lang, entry_id = await _button(update, context)
-    await svc.feedback(entry_id, lang, False, _question_text(update))
+    await svc.feedback(entry_id, lang, False, _question_text(update), _query(update).from_user.id)
     await _query(update).answer(_(lang, "Thank you for your feedback!"))
     await _drop_feedback(update)
     await _send(update, context, svc.renderer.not_helpful(entry_id, lang))
@@ -387,6 +387,28 @@ async def flood_gate(update: Update, context: Context) -> None:
             await _send(update, context, svc.renderer.notice(text))
         except TelegramError as exc:
             log.warning("flood notice not delivered: %s", type(exc).__name__)
+    raise ApplicationHandlerStop
+
+
+async def private_buttons_only(update: Update, context: Context) -> None:
+    """Pre-filter (group -3) for button presses: every button of this bot belongs to a person's
+    private chat with it (the volunteers' group gets none). A press anywhere else (a person's
+    message forwarded into a group, the consent "yes" pressed by a volunteer ...) is answered, so
+    the client stops waiting, and nothing else happens (ApplicationHandlerStop)."""
+    query = update.callback_query
+    if query is None:
+        return
+    message = query.message
+    chat = message.chat if message is not None else None
+    if chat is not None and chat.type == ChatType.PRIVATE and chat.id == query.from_user.id:
+        return
+    log.info(
+        "a button pressed outside its private chat (%s, update %s): ignored",
+        chat.type if chat is not None else "inline",
+        update.update_id,
+    )
+    with contextlib.suppress(TelegramError):
+        await query.answer()
     raise ApplicationHandlerStop
 
 

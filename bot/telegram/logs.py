@@ -9,6 +9,13 @@ libraries the bot uses, whatever level they are set to:
   aiosqlite every statement with its values, so they would carry message text and names;
 - ``httpx``/``httpcore`` records below WARNING are dropped: "HTTP Request: POST
   https://api.telegram.org/bot<TOKEN>/sendMessage" carries the bot token;
+- ``telegram.*`` records that are kept (INFO and above) lose whatever could quote an update or
+  a webhook body: python-telegram-bot logs "Received data was %r" (a whole ``getUpdates`` batch
+  or request body), the update itself, and exceptions whose message quotes a field's value. Of
+  their arguments only numbers (update ids, counts, seconds) and the names of exception classes
+  are kept, anything else becomes ``<omitted>``; their traceback keeps its frames and the
+  exception classes but not the messages (those of ``TelegramError``, Telegram's own answers,
+  are kept);
 - in every record that is kept, the token (and the other secrets passed to ``protect``) is
   replaced by ``<secret>``, in the message, its arguments and the exception text.
 
@@ -17,9 +24,15 @@ Our own modules log only event names, counts, update ids and ``hash_user(...)`` 
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import hashlib
 import hmac
 import logging
+import traceback
+from collections.abc import Mapping
+
+from telegram.error import TelegramError
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -43,6 +56,12 @@ PAYLOAD_LOGGERS = (
 URL_LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy")
 _PREFIXES = ("telegram", "aiosqlite", "httpx", "httpcore")
 HIDDEN = "<secret>"
+#: What replaces, in python-telegram-bot's records, an argument or exception message that could
+#: quote an update.
+OMITTED = "<omitted>"
+#: The one kind of text argument python-telegram-bot logs that is its own: its retry loop's
+#: "Network Retry Loop (Polling Updates): ..." prefix.
+_LIBRARY_PREFIX = "Network Retry Loop ("
 
 _secrets: set[str] = set()
 
@@ -72,9 +91,76 @@ class PrivacyFilter(logging.Filter):
             return False
         if root in ("telegram", "aiosqlite") and record.levelno < logging.INFO:
             return False
+        if root == "telegram":
+            _without_payload(record)
         if _secrets:
             _scrub_record(record)
         return True
+
+
+def _without_payload(record: logging.LogRecord) -> None:
+    """Keep only numbers and exception class names of a python-telegram-bot record (see the
+    module docstring). The message is rendered once, so a second pass (the same filter on a
+    handler) changes nothing."""
+    if not isinstance(record.msg, str):
+        record.msg = str(_safe_arg(record.msg))
+    if record.args:
+        args = record.args
+        safe: Mapping[str, object] | tuple[object, ...] = (
+            {key: _safe_arg(value) for key, value in args.items()}
+            if isinstance(args, Mapping)
+            else tuple(_safe_arg(arg) for arg in args)
+        )
+        with contextlib.suppress(TypeError, ValueError, KeyError):  # a template needing what was omitted
+            record.msg = record.msg % safe
+        record.args = ()
+    if record.exc_info:
+        error = record.exc_info[1]
+        record.exc_text = _safe_traceback(error) if error is not None else record.exc_text
+        record.exc_info = None
+
+
+def _safe_arg(value: object) -> object:
+    if value is None or isinstance(value, (bool, int, float, enum.Enum)):
+        return value
+    if isinstance(value, BaseException):
+        return type(value).__name__
+    if isinstance(value, str) and value.startswith(_LIBRARY_PREFIX):
+        return value
+    return OMITTED
+
+
+def _safe_traceback(error: BaseException) -> str:
+    """The traceback of ``error`` and its causes as ``logging`` prints it, with every exception
+    message but Telegram's replaced by ``<omitted>``."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    parts: list[str] = []
+    for later, item in zip([None, *chain], chain, strict=False):
+        block = [
+            "Traceback (most recent call last):\n",
+            *traceback.format_tb(item.__traceback__),
+            _exception_line(item),
+        ]
+        if later is not None:
+            link = (
+                "The above exception was the direct cause of the following exception:"
+                if later.__cause__ is item
+                else "During handling of the above exception, another exception occurred:"
+            )
+            block.append(f"\n{link}\n\n")
+        parts[:0] = block  # oldest first, as Python prints a chain
+    return "".join(parts).rstrip("\n")
+
+
+def _exception_line(error: BaseException) -> str:
+    kind = type(error)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    message = str(error) if isinstance(error, TelegramError) else (OMITTED if error.args else "")
+    return f"{name}: {message}\n" if message else f"{name}\n"
 
 
 def _scrub_record(record: logging.LogRecord) -> None:

@@ -14,7 +14,9 @@ Two use cases, both on ``Storage`` and nothing else (no Telegram here):
   ``daily_stats`` (counts per day, language and entry or action) is kept: it holds no user id.
 
 - ``forget_user(storage, user_id)``: /forget. Deletes every row that names the user, in every
-  table that has a ``user_id`` column, in one transaction.
+  table that has a ``user_id`` column, in one transaction, then empties the write-ahead log
+  (``Storage.erase_wal``): with ``PRAGMA secure_delete`` on, the deleted rows are then in none
+  of the database, ``-wal`` and ``-shm`` files. The retention job empties it too.
 
 The rule that keeps both complete as the schema grows: **every table that holds data about a
 person has a ``user_id`` column, or references such a table with ``ON DELETE CASCADE``**.
@@ -38,8 +40,9 @@ log = logging.getLogger(__name__)
 
 #: Feedback rows and inactive users are deleted after this many days.
 YEAR_DAYS = 365
-#: Tables that never name a person (no user id, no text that points back to one).
-ANONYMOUS_TABLES = frozenset({"feedback", "daily_stats", "unanswered"})
+#: Tables without a user id. ``unanswered`` keeps a pseudonym (``who``: HMAC of the user id with
+#: the database's own random key in ``secrets``) that /forget uses; the others name nobody.
+ANONYMOUS_TABLES = frozenset({"feedback", "daily_stats", "unanswered", "secrets"})
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ async def tables(db: aiosqlite.Connection) -> list[str]:
 
 async def columns(db: aiosqlite.Connection, table: str) -> list[str]:
     return [row[1] for row in await db.execute_fetchall(f'PRAGMA table_info("{table}")')]
+
+
+async def pseudonymous_tables(db: aiosqlite.Connection) -> list[str]:
+    """Tables that keep a person's pseudonym (``who``) instead of their user id."""
+    return [t for t in await tables(db) if "who" in await columns(db, t)]
 
 
 async def personal_tables(db: aiosqlite.Connection) -> list[str]:
@@ -137,13 +145,20 @@ async def forget_user(storage: Storage, user_id: int) -> int:
     db = storage.db
     user_id = int(user_id)  # inlined below: executescript takes no parameters
     statements = "".join(f'DELETE FROM "{table}" WHERE user_id = {user_id};\n' for table in await personal_tables(db))
+    # the tables without user ids: the rows under the person's pseudonym (hex digits only)
+    who = storage.pseudonym(user_id)
+    statements += "".join(f"DELETE FROM \"{table}\" WHERE who = '{who}';\n" for table in await pseudonymous_tables(db))
     # One executescript runs in aiosqlite's worker thread as a single call, so no other query
     # of the shared connection slips in between BEGIN and COMMIT; the storage's transaction
     # lock keeps it from committing another coroutine's open transaction.
     async with _transaction_lock(storage):
         before = db.total_changes
         await db.executescript(f"BEGIN IMMEDIATE;\n{statements}COMMIT;")
-        return db.total_changes - before
+        deleted = db.total_changes - before
+    # secure_delete zeroed the rows in the database; the -wal file still holds their old pages
+    if not await storage.erase_wal():
+        log.warning("/forget: the write-ahead log could not be emptied now (a reader is busy); it will be later")
+    return deleted
 
 
 def _transaction_lock(storage: Storage) -> Any:
@@ -221,6 +236,8 @@ async def retention_job(context: Any) -> None:
     svc = services(context)
     purged = await apply_retention(svc.storage, svc.settings.retention_days)
     await svc.storage.inbox_purge(dt.datetime.now(dt.UTC) - dt.timedelta(days=1))  # ids of handled updates
+    if purged.total:
+        await svc.storage.erase_wal()  # what was deleted leaves the -wal file too
     log.info(
         "retention: deleted %d closed ticket(s), %d unanswered question(s), %d feedback row(s), %d inactive user(s)",
         purged.tickets,
@@ -241,3 +258,17 @@ def schedule_retention(application: Any) -> None:
         raise RuntimeError("the JobQueue is missing: install python-telegram-bot[job-queue]")
     if not application.job_queue.get_jobs_by_name("retention"):
         application.job_queue.run_repeating(retention_job, interval=INTERVAL, first=FIRST_RUN, name="retention")
+    if not application.job_queue.get_jobs_by_name("wal-erase"):
+        application.job_queue.run_repeating(_wal_job, interval=WAL_ERASE_SECONDS, name="wal-erase")
+
+
+#: The inbox holds each incoming update (with its text) until it is handled, seconds; its
+#: content is then cleared (zeroed by ``secure_delete``) but older copies of the page stay in the
+#: ``-wal`` file until a checkpoint. This often, the log is copied back and emptied.
+WAL_ERASE_SECONDS = 60
+
+
+async def _wal_job(context: Any) -> None:
+    from bot.telegram.services import services  # the Telegram layer imports this module
+
+    await services(context).storage.erase_wal()

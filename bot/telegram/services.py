@@ -127,10 +127,10 @@ class Services:
             await self.storage.set_language(user_id, reply.lang, chosen=False)
         if reply.action == "answer" and reply.topic:
             self.topics.remember(user_id, reply.topic, now)
-        await self._record(reply)
+        await self._record(reply, user_id)
         return reply, self.renderer.reply(reply, volunteers=self.volunteers, hours=self.desk.reply_hours)
 
-    async def _record(self, reply: Reply) -> None:
+    async def _record(self, reply: Reply, user_id: int | None = None) -> None:
         """The daily count; and for the maintainers' report, a question the bot only suggested
         topics for or had no reliable answer to (a request for a person is no question)."""
         if reply.smalltalk:
@@ -138,7 +138,7 @@ class Services:
         await self.storage.count(reply.lang, reply.topic if reply.action == "answer" and reply.topic else reply.action)
         if reply.action in ("escalate", "suggest") and not reply.person:
             closest = reply.candidates[0].entry_id if reply.candidates else None
-            await self.storage.add_unanswered(reply.lang, reply.text, closest, reply.action)
+            await self.storage.add_unanswered(reply.lang, reply.text, closest, reply.action, user_id)
 
     async def inline(self, user_id: int, language_code: str | None, text: str) -> InlineAnswer:
         """Inline answers for ``@bot <text>`` typed in any chat, ranked as the bot ranks a
@@ -188,11 +188,14 @@ class Services:
             self.topics.remember(user_id, entry_id, time.monotonic())
         return self.renderer.answer(found, lang, consent_hours=self.desk.reply_hours if self.volunteers else None)
 
-    async def feedback(self, entry_id: str, lang: str, helpful: bool, question: str | None) -> None:
-        """Store a vote (entry, language, day; no user id); keep the question of a "no"."""
+    async def feedback(
+        self, entry_id: str, lang: str, helpful: bool, question: str | None, user_id: int | None = None
+    ) -> None:
+        """Store a vote (entry, language, day; no user id); keep the question of a "no" (under
+        the person's pseudonym, so /forget finds it)."""
         await self.storage.add_feedback(entry_id, lang, helpful)
         if not helpful:
-            await self.storage.add_unanswered(lang, question or "", entry_id, "not_helpful")
+            await self.storage.add_unanswered(lang, question or "", entry_id, "not_helpful", user_id)
 
 
 def services(holder: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any]) -> Services:
@@ -235,7 +238,7 @@ async def open_ticket(
     if ticket is not None:  # for the maintainers' report: what people needed a volunteer for
         asked = [q for q in questions if not _is_request_for_person(engine, q, lang)]
         if asked:
-            await storage.add_escalated(lang, asked, guesses[0].entry_id if guesses else entry_id or None)
+            await storage.add_escalated(lang, asked, guesses[0].entry_id if guesses else entry_id or None, user_id)
     if ticket is None:  # opened by a concurrent update in between
         current = await storage.open_ticket_of(user_id)
         if current is None:

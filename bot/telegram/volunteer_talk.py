@@ -3,14 +3,17 @@
 Registered only for ``VOLUNTEER_CHAT_ID``: nothing from any other chat reaches a user. In a
 ticket's topic (or, in a group without topics, in reply to a ticket's message) whatever a
 volunteer writes is copied to the person as the bot, without the volunteer's name; messages
-starting with "!" and /note stay in the group. Commands work for members of the group only:
-/close, /kb <id> and /lang <es|ht|en> in a ticket, /queue and /stats anywhere.
+starting with "!" and /note stay in the group. Only members of the group (``relay.is_volunteer``:
+not someone who left, was banned or is restricted) are relayed and may use the commands:
+/close, /kb <id> and /lang <es|ht|en> in a ticket, /queue and /stats anywhere. A stranger's
+message is not copied and gets no answer.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from rapidfuzz import fuzz, process
 from telegram import Message, Update
@@ -93,10 +96,23 @@ async def relay_to_user(update: Update, context: Context) -> None:
     ticket = await _ticket(svc, message)
     if ticket is None:
         return
+    if not await relay.is_volunteer(context.application, message):
+        # someone who is not (or no longer) a member: nothing is copied, nothing is said
+        log.info("ticket #%d: a message from a non-member of the volunteers' group was not relayed", ticket.id)
+        return
     if not ticket.is_open:
         await _say(update, context, svc.renderer.desk_note(svc.desk.lang, "is_closed"))
         return
     await relay.to_user(context.application, ticket, {"kind": "copy", "message_id": message.message_id})
+
+
+async def member_left(update: Update, context: Context) -> None:
+    """Someone left or was removed from the volunteers' group: they stop counting as a volunteer
+    now, not when their cached membership expires."""
+    message = update.effective_message
+    left = message.left_chat_member if message is not None else None
+    if left is not None:
+        services(context).desk.remember_member(left.id, False, time.monotonic())
 
 
 # -- commands in a ticket --------------------------------------------------------------------

@@ -27,6 +27,9 @@ from bot.ui.i18n import _
 RELATED_SHOWN = 2
 #: Telegram's limit for one message.
 MESSAGE_LIMIT = 4096
+#: The entry that explains how to reach a person (not shown as a related topic under an answer
+#: that already has the "talk to a person" button).
+PERSON_ENTRY = "talk-to-human"
 #: Telegram's limit for a caption (photos, files).
 CAPTION_LIMIT = 1024
 #: Characters of the answer an inline card shows under its title.
@@ -262,7 +265,9 @@ class Renderer:
             rows.append((Button("✅ " + _(lang, "Yes, send to a volunteer now"), callbacks.encode("u", entry.id)),))
         elif entry.urgent and person:
             rows.append((self.human_button(lang, entry.id),))
-        for rel in entry.related[:RELATED_SHOWN]:
+        # the entry on reaching a person is not repeated next to the button that does it
+        shown = [rel for rel in entry.related if not (person and rel == PERSON_ENTRY)][:RELATED_SHOWN]
+        for rel in shown:
             button = self._entry_button(rel, lang, "➡️ ")
             if button:
                 rows.append((button,))

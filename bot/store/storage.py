@@ -15,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hashlib
+import hmac
 import json
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.domain import OutboxItem, Ticket
+from bot.core.learning import CandidatePhrasing
 from bot.core.redact import redact
 
 #: Longest question text kept in ``unanswered`` (the rest is cut).
@@ -120,6 +123,36 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX follows_entry ON follows (entry_id);
     """,
+    # 3 -> 4: learning from real questions (bot/core/learning.py). A candidate phrasing is a
+    # masked question with the topic a person or a volunteer chose; it names nobody: ``owner``
+    # is a keyed pseudonym (HMAC-SHA256 of the user id with ``candidate_key``, a random secret
+    # made here, in this database), kept only so /forget can delete a person's candidates. The
+    # questions of a volunteer ticket (masked, as in its header) wait in ``ticket_questions``
+    # for the volunteers' label and go with their ticket.
+    """
+    CREATE TABLE candidate_key (
+        id  INTEGER PRIMARY KEY CHECK (id = 1),
+        key BLOB NOT NULL
+    );
+    INSERT INTO candidate_key (id, key) VALUES (1, randomblob(32));
+    CREATE TABLE candidates (
+        id     INTEGER PRIMARY KEY,
+        day    TEXT NOT NULL,
+        lang   TEXT NOT NULL,
+        topic  TEXT NOT NULL,
+        text   TEXT NOT NULL,
+        source TEXT NOT NULL,
+        owner  TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX candidates_one ON candidates (owner, lang, text);
+    CREATE INDEX candidates_day ON candidates (day);
+    CREATE TABLE ticket_questions (
+        id        INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        text      TEXT NOT NULL
+    );
+    CREATE INDEX ticket_questions_ticket ON ticket_questions (ticket_id);
+    """,
 )
 
 
@@ -149,6 +182,7 @@ class Storage:
         self._today = today
         self._db: aiosqlite.Connection | None = None
         self._transactions = asyncio.Lock()  # one BEGIN ... COMMIT at a time on the connection
+        self._candidate_key: bytes | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -177,6 +211,7 @@ class Storage:
 
     async def close(self) -> None:
         db, self._db = self._db, None
+        self._candidate_key = None
         if db is not None:
             await db.close()
 
@@ -617,6 +652,84 @@ class Storage:
         await self.db.execute_fetchall(
             "UPDATE follows SET reviewed = ? WHERE user_id = ? AND entry_id = ?", (reviewed, user_id, entry_id)
         )
+
+    # -- learning: candidate phrasings (no user id: a keyed pseudonym) ----------------------
+
+    async def pseudonym(self, user_id: int) -> str:
+        """The keyed pseudonym that stands for ``user_id`` in ``candidates``: HMAC-SHA256 with
+        this database's own random key, so it cannot be linked to the logs' ``hash_user``."""
+        if self._candidate_key is None:
+            [(key,)] = await self.db.execute_fetchall("SELECT key FROM candidate_key WHERE id = 1")
+            self._candidate_key = bytes(key)
+        return hmac.new(self._candidate_key, str(int(user_id)).encode(), hashlib.sha256).hexdigest()[:32]
+
+    async def add_candidate(self, user_id: int, lang: str, topic: str, text: str, source: str) -> bool:
+        """Keep ``text`` (masked here) as a candidate phrasing of ``topic``. The same person's
+        same question keeps one row: the latest choice wins. False when nothing is left of it."""
+        masked = " ".join(redact(text).text.split())[:MAX_TEXT]
+        if not masked:
+            return False
+        await self.db.execute_fetchall(
+            "INSERT INTO candidates (day, lang, topic, text, source, owner) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (owner, lang, text) DO UPDATE SET day = excluded.day, topic = excluded.topic, "
+            "source = excluded.source",
+            (self.today(), lang, topic, masked, source, await self.pseudonym(user_id)),
+        )
+        return True
+
+    async def drop_candidate(self, user_id: int, topic: str, text: str) -> int:
+        """The person said the answer of ``topic`` did not help: their candidate for that
+        question and topic goes."""
+        masked = " ".join(redact(text).text.split())[:MAX_TEXT]
+        rows = await self.db.execute_fetchall(
+            "DELETE FROM candidates WHERE owner = ? AND topic = ? AND text = ? RETURNING id",
+            (await self.pseudonym(user_id), topic, masked),
+        )
+        return len(list(rows))
+
+    async def candidates(self) -> list[CandidatePhrasing]:
+        """Every candidate phrasing, oldest first (without their pseudonyms)."""
+        rows = await self.db.execute_fetchall("SELECT id, day, lang, topic, text, source FROM candidates ORDER BY id")
+        return [CandidatePhrasing(int(i), day, lang, topic, text, source) for i, day, lang, topic, text, source in rows]
+
+    async def delete_candidates(self, ids: Sequence[int]) -> int:
+        """Delete candidates by id (accepted into the knowledge base, or rejected)."""
+        deleted = 0
+        for start in range(0, len(ids), 500):
+            chunk = [int(i) for i in ids[start : start + 500]]
+            marks = ", ".join("?" * len(chunk))
+            rows = await self.db.execute_fetchall(f"DELETE FROM candidates WHERE id IN ({marks}) RETURNING id", chunk)
+            deleted += len(list(rows))
+        return deleted
+
+    async def candidate_counts(self) -> list[tuple[str, str, int]]:
+        """``(topic, lang, count)`` of the candidates waiting for review."""
+        rows = await self.db.execute_fetchall(
+            "SELECT topic, lang, count(*) FROM candidates GROUP BY topic, lang ORDER BY topic, lang"
+        )
+        return [(topic, lang, int(count)) for topic, lang, count in rows]
+
+    async def keep_ticket_questions(self, ticket_id: int, questions: Sequence[str]) -> None:
+        """The (masked) questions that led to a ticket, for the volunteers' label at /close."""
+        for question in questions:
+            masked = " ".join(redact(question).text.split())[:MAX_TEXT]
+            if masked:
+                await self.db.execute_fetchall(
+                    "INSERT INTO ticket_questions (ticket_id, text) VALUES (?, ?)", (ticket_id, masked)
+                )
+
+    async def ticket_questions(self, ticket_id: int) -> list[str]:
+        rows = await self.db.execute_fetchall(
+            "SELECT text FROM ticket_questions WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
+        return [text for (text,) in rows]
+
+    async def take_ticket_questions(self, ticket_id: int) -> list[str]:
+        """The ticket's questions, deleted as they are read (a ticket is labelled once)."""
+        rows = await self.db.execute_fetchall(
+            "DELETE FROM ticket_questions WHERE ticket_id = ? RETURNING id, text", (ticket_id,)
+        )
+        return [text for _id, text in sorted(rows)]
 
 
 def _stamp(moment: dt.datetime) -> str:

@@ -221,11 +221,17 @@ async def edited(update: Update, context: Context) -> None:
 
 
 async def show_entry(update: Update, context: Context) -> None:
-    """Show the answer behind a topic button (quoting the question it came from, if any)."""
+    """Show the answer behind a topic button (quoting the question it came from, if any). A
+    topic picked among the bot's suggestions (action "g") also teaches the bot: the question
+    becomes a candidate phrasing of that topic."""
     svc, lang, entry_id = await _button(update, context)
-    await _query(update).answer()
-    screen = await svc.entry(entry_id, lang, _query(update).from_user.id)
+    query = _query(update)
+    await query.answer()
+    screen = await svc.entry(entry_id, lang, query.from_user.id)
     await _send(update, screen or svc.renderer.expired(lang), reply_to=_question_id(update))
+    pressed = callbacks.decode(query.data)
+    if screen is not None and pressed is not None and pressed.action == "g":
+        await svc.picked(query.from_user.id, entry_id, lang, _question_text(update))
 
 
 async def more_options(update: Update, context: Context) -> None:
@@ -305,7 +311,7 @@ async def choose_language(update: Update, context: Context) -> None:
 async def helpful(update: Update, context: Context) -> None:
     """Record "this helped" (entry, language, day; no user id) and thank the user."""
     svc, lang, entry_id = await _button(update, context)
-    await svc.feedback(entry_id, lang, True, None)
+    await svc.feedback(entry_id, lang, True, None, _query(update).from_user.id)
     await _query(update).answer(_(lang, "Thank you for your feedback!"))
     await _drop_feedback(update)
 
@@ -313,7 +319,7 @@ async def helpful(update: Update, context: Context) -> None:
 async def not_helpful(update: Update, context: Context) -> None:
     """Record "this did not help" with the question, then offer other words or a person."""
     svc, lang, entry_id = await _button(update, context)
-    await svc.feedback(entry_id, lang, False, _question_text(update))
+    await svc.feedback(entry_id, lang, False, _question_text(update), _query(update).from_user.id)
     await _query(update).answer(_(lang, "Thank you for your feedback!"))
     await _drop_feedback(update)
     await _send(update, svc.renderer.not_helpful(entry_id, lang))

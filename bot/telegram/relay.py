@@ -488,15 +488,23 @@ async def is_volunteer(application: App, message: Message) -> bool:
     user = message.from_user
     if user is None or user.is_bot or desk.chat_id is None:
         return False
+    return await is_member(application, user.id)
+
+
+async def is_member(application: App, user_id: int) -> bool:
+    """``user_id`` is a member of the volunteers' group (getChatMember, cached for a while)."""
+    desk: Desk = services(application).desk
+    if desk.chat_id is None:
+        return False
     now = time.monotonic()
-    known = desk.known_member(user.id, now)
+    known = desk.known_member(user_id, now)
     if known is not None:
         return known
     try:
-        member = await application.bot.get_chat_member(desk.chat_id, user.id)
+        member = await application.bot.get_chat_member(desk.chat_id, user_id)
     except TelegramError as exc:
         log.warning("could not check a volunteer's membership (%s)", type(exc).__name__)
         return False
     allowed = member.status in VOLUNTEER_STATUSES
-    desk.remember_member(user.id, allowed, now)
+    desk.remember_member(user_id, allowed, now)
     return allowed

@@ -5,9 +5,13 @@ marked with the day it was learned; /forget and the retention job remove them.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -410,3 +414,91 @@ def test_real_knowledge_base_copy_takes_learned_lines(tmp_path: Path) -> None:
     written = learning.write(root, review.groups, today=DAY)
     assert written.count == 3 and written.new_warnings == []
     assert knowledge.load(root).problems == []
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def learn_cli(kb_dir: Path, db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    env["DATABASE_PATH"] = str(db)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "learn", "--knowledge", str(kb_dir), *args],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def _seed_candidates(db: Path) -> None:
+    async with Storage(db) as storage:
+        await storage.add_candidate(
+            USER, "es", "work-permit", "la fabrica me pide otro papel pa trabajar", "suggestion"
+        )
+        await storage.add_candidate(
+            OTHER, "es", "work-permit", "La fábrica me pide otro papel pa trabajar", "volunteer"
+        )
+        await storage.add_candidate(USER, "es", "work-permit", "En el trabajo me piden OTRO papel", "suggestion")
+        await storage.add_candidate(
+            USER, "ht", "work-permit", "kat travay mwen an pa bon ankò apre paròl la", "rephrase"
+        )
+        await storage.add_candidate(USER, "es", "chnv-ended", "donde consigo un abogado gratis", "volunteer")
+        await storage.add_candidate(OTHER, "es", OUT_OF_SCOPE, "receta de arroz congri con frijoles", "volunteer")
+
+
+async def _left(db: Path) -> list[tuple[str, str, str]]:
+    async with Storage(db) as storage:
+        return [(c.lang, c.topic, c.text) for c in await storage.candidates()]
+
+
+def test_cli_learn_lists_accepts_and_rejects(kb_dir: Path, tmp_path: Path) -> None:
+    db = tmp_path / "bot.sqlite3"
+    asyncio.run(_seed_candidates(db))
+    listed = learn_cli(kb_dir, db)
+    assert listed.returncode == 0, listed.stderr
+    out = listed.stdout
+    assert out.startswith("Candidate phrasings: 6 question(s) in 5 group(s): 1 conflict, 1 known, 3 new.")
+    assert "## work-permit (es) · El permiso de trabajo: 1 new, 3 question(s)" in out
+    assert "  #1     x2   [suggestion 1, volunteer 1]  la fabrica me pide otro papel pa trabajar" in out
+    assert "(folded away #3: already known as: en el trabajo me piden otro papel)" in out
+    assert "(conflict #5: find-lawyer has: donde consigo un abogado gratis)" in out
+    assert "## out-of-scope (es) · off-topic examples: 1 new, 1 question(s)" in out
+
+    # unknown topics and numbers are refused
+    assert learn_cli(kb_dir, db, "--accept-all", "no-such-topic").returncode == 2
+    wrong = learn_cli(kb_dir, db, "--accept", "99")
+    assert wrong.returncode == 2 and "no candidate with the number(s) 99" in wrong.stderr
+
+    done = learn_cli(kb_dir, db, "--accept-all", "work-permit", "--lang", "es")
+    assert done.returncode == 0, done.stderr
+    assert "Wrote 1 phrasing(s) to phrasings/es/work-permit.yaml" in done.stdout
+    assert "Skipped #3 (work-permit, es): already in the knowledge base (folded away)" in done.stdout
+    assert "check: OK." in done.stdout
+    text = (kb_dir / "phrasings/es/work-permit.yaml").read_text(encoding="utf-8")
+    today = dt.date.today().isoformat()
+    assert text == PHRASINGS_ES.replace(
+        "  # quoted, with its own comment\n",
+        f"  # quoted, with its own comment\n  - la fabrica me pide otro papel pa trabajar  # learned {today}\n",
+    )
+    assert asyncio.run(_left(db)) == [
+        ("ht", "work-permit", "kat travay mwen an pa bon ankò apre paròl la"),
+        ("es", "chnv-ended", "donde consigo un abogado gratis"),
+        ("es", OUT_OF_SCOPE, "receta de arroz congri con frijoles"),
+    ]
+
+    rejected = learn_cli(kb_dir, db, "--reject", "5", OUT_OF_SCOPE)
+    assert rejected.returncode == 0, rejected.stderr
+    assert "Rejected 2 candidate(s)." in rejected.stdout
+    assert asyncio.run(_left(db)) == [("ht", "work-permit", "kat travay mwen an pa bon ankò apre paròl la")]
+    assert learn_cli(kb_dir, db, "--accept", "4").returncode == 0
+    assert asyncio.run(_left(db)) == []
+    assert "No candidate phrasings are waiting." in learn_cli(kb_dir, db).stdout
+    assert knowledge.load(kb_dir).problems == []
+
+
+def test_cli_learn_without_a_database_says_so(kb_dir: Path, tmp_path: Path) -> None:
+    done = learn_cli(kb_dir, tmp_path / "none.sqlite3")
+    assert done.returncode == 1 and "No database at" in done.stderr
+    assert not (tmp_path / "none.sqlite3").exists()

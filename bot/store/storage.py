@@ -7,7 +7,9 @@ edit one that has shipped.
 
 What is kept, and what is not: a user is a numeric id with a language and an active flag
 (no names, usernames or phone numbers). Feedback, daily counts and unanswered questions carry
-no user id at all. Every method returns plain values; nothing here calls Telegram.
+no user id at all; candidate phrasings carry a keyed pseudonym instead (``pseudonym``), only
+for /forget. Every text stored is masked here (``bot.core.redact``). Every method returns plain
+values; nothing here calls Telegram.
 """
 
 from __future__ import annotations

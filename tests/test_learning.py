@@ -492,7 +492,20 @@ def test_cli_learn_lists_accepts_and_rejects(kb_dir: Path, tmp_path: Path) -> No
     assert rejected.returncode == 0, rejected.stderr
     assert "Rejected 2 candidate(s)." in rejected.stdout
     assert asyncio.run(_left(db)) == [("ht", "work-permit", "kat travay mwen an pa bon ankò apre paròl la")]
-    assert learn_cli(kb_dir, db, "--accept", "4").returncode == 0
+    both = learn_cli(kb_dir, db, "--reject", "4", "--accept-all", "all")  # rejected first: not written
+    assert both.returncode == 0 and "Nothing new to write." in both.stdout
+    assert not (kb_dir / "phrasings/ht/work-permit.yaml").exists()
+    assert asyncio.run(_left(db)) == []
+
+    async def one_more() -> int:
+        async with Storage(db) as storage:
+            await storage.add_candidate(USER, "ht", "work-permit", "kat travay mwen an pa bon ankò", "rephrase")
+            [only] = await storage.candidates()
+            return only.id
+
+    number = asyncio.run(one_more())
+    accepted = learn_cli(kb_dir, db, "--accept", str(number))
+    assert accepted.returncode == 0 and "Wrote 1 phrasing(s) to phrasings/ht/work-permit.yaml" in accepted.stdout
     assert asyncio.run(_left(db)) == []
     assert "No candidate phrasings are waiting." in learn_cli(kb_dir, db).stdout
     assert knowledge.load(kb_dir).problems == []

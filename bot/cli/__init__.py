@@ -297,6 +297,7 @@ def cmd_learn(args: argparse.Namespace, settings: Settings) -> int:
                 code = max(code, _missing(review, numbers))
                 deleted = await storage.delete_candidates(sorted({i for g in chosen for i in g.ids}))
                 print(f"Rejected {deleted} candidate(s).")
+                review = learning.review(kb, await storage.candidates())  # what is left to accept
             if args.accept or args.accept_all:
                 numbers = list(args.accept or [])
                 code = max(code, _missing(review, numbers))

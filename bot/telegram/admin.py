@@ -156,9 +156,8 @@ async def report(update: Update, context: Context) -> None:
     since = dt.date.fromisoformat(svc.storage.today()) - dt.timedelta(days=days)  # as the CLI
     unanswered, counts, feedback = await svc.storage.report_rows(since.isoformat())
     waiting = await svc.storage.candidate_counts()
-    built = await asyncio.to_thread(
-        reports.build, days, unanswered, counts, feedback, waiting
-    )  # clustering takes a moment
+    # clustering takes a moment
+    built = await asyncio.to_thread(reports.build, days, unanswered, counts, feedback, waiting)
     text = reports.to_short(built)
     if not any(built.groups.values()) and not built.actions and not built.candidates:
         text += "\nNothing recorded in this period."

@@ -145,8 +145,9 @@ async def forget_user(storage: Storage, user_id: int) -> int:
     db = storage.db
     user_id = int(user_id)  # inlined below: executescript takes no parameters
     statements = "".join(f'DELETE FROM "{table}" WHERE user_id = {user_id};\n' for table in await personal_tables(db))
-    pseudonym = await storage.pseudonym(user_id)  # hexadecimal digits only: safe to inline
-    assert pseudonym.isalnum()
+    pseudonym = await storage.pseudonym(user_id)
+    if not pseudonym.isalnum():  # hexadecimal digits: safe to inline (never reached)
+        raise ValueError("unexpected pseudonym")
     statements += "".join(
         f'DELETE FROM "{table}" WHERE "{column}" = \'{pseudonym}\';\n' for table, column in PSEUDONYMOUS_TABLES.items()
     )

@@ -121,7 +121,7 @@ class Services:
         if reply.smalltalk:
             return
         if reply.action == "escalate" and not reply.person and learning.usable(reply.text):
-            self.rephrasings.missed(user_id, reply.lang, redact(reply.text).text)
+            self.rephrasings.missed(user_id, reply.lang, redact(reply.text).text[:1000])
         elif reply.action == "answer" and reply.topic:
             self.rephrasings.answered(user_id, reply.topic)
         else:

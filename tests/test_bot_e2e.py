@@ -230,7 +230,8 @@ async def test_unclear_question_gets_suggestions(bot: RunningBot) -> None:
     expected = bot.services.engine.respond(text, hints=(None, "es"))
     assert expected.action == "suggest" and len(expected.suggestions) >= 2  # the matcher's verdict
     [call] = await sent_after(bot.fake, lambda: bot.fake.message(USER, text, language_code="es"))
-    assert buttons(call) == [[cb("a", entry_id)] for entry_id in expected.suggestions] + [[cb("h")]]
+    # "g": the same answer as "a", and the pick teaches the bot (tests/test_learning_e2e.py)
+    assert buttons(call) == [[cb("g", entry_id)] for entry_id in expected.suggestions] + [[cb("h")]]
     assert_html(call, bot.renderer.suggest(expected.suggestions, "es"))
     assert await bot.storage.daily_counts() == {("es", "suggest"): 1}
     # kept for the maintainers' report: the bot was not sure
@@ -239,7 +240,7 @@ async def test_unclear_question_gets_suggestions(bot: RunningBot) -> None:
 
     # picking a suggestion answers it, quoting the original question
     picked = expected.suggestions[0]
-    [answer] = await sent_after(bot.fake, lambda: bot.fake.callback_query(USER, cb("a", picked)))
+    [answer] = await sent_after(bot.fake, lambda: bot.fake.callback_query(USER, cb("g", picked)))
     assert_html(answer, bot.renderer.answer(bot.services.engine.kb.get(picked), "es"))
     assert answer.params["reply_parameters"]["message_id"] == bot.fake.chat_history(USER)[0]["message_id"]
     assert await bot.storage.daily_counts() == {("es", "suggest"): 1, ("es", picked): 1}

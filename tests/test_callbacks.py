@@ -30,6 +30,13 @@ VALID = [
     ("u", "know-your-rights"),
     ("f", "yes"),
     ("x", ""),
+    ("g", "work-permit"),
+    ("v", "12.work-permit"),
+    ("v", "12.-"),
+    ("v", "12.+"),
+    ("e", "a7"),
+    ("e", "R123"),
+    ("e", "s1"),
 ]
 
 
@@ -66,6 +73,12 @@ def test_longest_id_that_fits() -> None:
         ("k", "maybe"),
         ("a", "chnv-ended\n"),
         ("a", "a|b"),
+        ("v", "work-permit"),  # the ticket number is required
+        ("v", "12.Work"),
+        ("v", "12."),
+        ("e", "x1"),
+        ("e", "a"),
+        ("e", "a-1"),
     ],
 )
 def test_encode_refuses_invalid_payloads(action: str, arg: str) -> None:

@@ -132,6 +132,11 @@ async def escalate(
     return header
 
 
+def is_label(call: Call) -> bool:
+    """ "What was this about?", posted in a ticket's topic after /close."""
+    return "1|v|" in str(call.params.get("reply_markup"))
+
+
 def is_howto(call: Call) -> bool:
     """The how-to-answer message pinned in General at start-up (forum mode)."""
     return call.text.startswith("<b>How to answer")
@@ -272,8 +277,12 @@ async def test_close_thanks_the_user_and_asks_if_it_helped(desk: RunningBot) -> 
         lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "Te recomiendo un abogado", message_thread_id=topic),
         "copyMessage",
     )
+    mark = fake.mark()
     [thanks] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", message_thread_id=topic))
     assert thanks.text == desk.renderer.ticket_closed("es").html
+    # then the volunteers are asked what it was about (tests/test_learning_e2e.py)
+    [label] = await fake.wait_for("sendMessage", lambda c: c.ok and c.chat_id == VOLUNTEERS and is_label(c), since=mark)
+    assert label.params["message_thread_id"] == topic
     assert flat(thanks) == [cb("r", "yes"), cb("r", "no")]
     [closed] = await fake.wait_for("closeForumTopic")
     assert closed.params["message_thread_id"] == topic and fake.topics[(VOLUNTEERS, topic)]["closed"]
@@ -376,7 +385,10 @@ async def test_queue_and_stats(desk: RunningBot) -> None:
         chat_id=OTHER,
     )
     await sent(
-        fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", message_thread_id=urgent_topic), chat_id=OTHER
+        fake,
+        lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", message_thread_id=urgent_topic),
+        chat_id=VOLUNTEERS,
+        where=is_label,  # the last thing /close sends: "What was this about?"
     )
     [stats] = await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/stats"), chat_id=VOLUNTEERS)
     assert "Open tickets now: 1" in stats.text

@@ -135,6 +135,16 @@ def test_every_screen_is_valid_html_with_valid_buttons(tmp_path) -> None:
             renderer.notice("a < b"),
             *(renderer.category(c, lang) for c in CATEGORIES),
             *(renderer.answer(e, lang) for e in kb),
+            # learning from real questions: the volunteers' label, /learn
+            renderer.label_prompt(lang, 7, ["<b>mi caso</b> & yo", "2 < 3"], ["work-permit", "unknown-id"]),
+            renderer.label_prompt(lang, 7, ["x"], [], every_topic=True),
+            renderer.label_done(lang, "work-permit", 2),
+            renderer.label_done(lang, None, 1),
+            renderer.label_done(lang, None, 0),
+            renderer.label_done(lang, None, 0, already=True),
+            renderer.learn_card(lang, learning_group("work-permit"), waiting=3, candidates=5, same_topic=2),
+            renderer.learn_card(lang, learning_group("out-of-scope"), waiting=1, candidates=1, notice="a < b"),
+            renderer.learn_card(lang, None, waiting=0, candidates=0, notice="Rejected & gone"),
         ]
         for screen in screens:
             assert check_html(screen.html) <= ALLOWED_TAGS, screen.html
@@ -144,6 +154,20 @@ def test_every_screen_is_valid_html_with_valid_buttons(tmp_path) -> None:
                     assert button.url or callbacks.decode(button.data) is not None, button
     suggest = renderer.suggest(["chnv-ended", "unknown-id", "find-lawyer"], "es")
     assert [row[0].label for row in suggest.buttons[:-1]] == ["El programa CHNV terminó", "Encontrar un abogado"]
+    label = renderer.label_prompt("en", 7, ["<b>mi caso</b>"], ["work-permit"])
+    assert "• &lt;b&gt;mi caso&lt;/b&gt;" in label.html
+    assert [b.data for row in label.buttons for b in row] == ["1|v|7.work-permit", "1|v|7.+", "1|v|7.-"]
+    every = renderer.label_prompt("en", 7, ["x"], [], every_topic=True)
+    assert sorted(b.data for row in every.buttons[:-1] for b in row) == sorted(f"1|v|7.{e.id}" for e in kb)
+    assert all(len(row) <= 2 for row in every.buttons)
+
+
+def learning_group(topic: str):
+    from collections import Counter
+
+    from bot.core.learning import Group
+
+    return Group(topic, "es", "<i>q</i> & “comillas”", [4, 9], Counter({"suggestion": 1, "volunteer": 1}))
 
 
 # --- splitting -----------------------------------------------------------------------------

@@ -43,6 +43,11 @@ async def seed(path: Path) -> None:
         await storage.add_feedback("chnv-ended", "es", True)
         await storage.add_feedback("chnv-ended", "es", True)
         await storage.add_feedback("work-permit", "en", False)
+        # candidate phrasings waiting for review (python -m bot learn)
+        await storage.add_candidate(1, "es", "work-permit", "la tarjeta esa del empleo", "suggestion")
+        await storage.add_candidate(2, "es", "work-permit", "el papelito pa laborar", "volunteer")
+        await storage.add_candidate(1, "ht", "work-permit", "kat travay mwen an pa bon ankò", "suggestion")
+        await storage.add_candidate(3, "es", "out-of-scope", "receta de arroz congri", "volunteer")
 
 
 def run_cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
@@ -168,6 +173,8 @@ async def test_report_markdown_on_seeded_database(tmp_path: Path):
     assert "| chnv-ended | 3 |" in out
     assert "| work-permit | 0 | 1 | 0% |" in out
     assert "| chnv-ended | 2 | 0 | 100% |" in out
+    assert "## Candidate phrasings waiting for review (4): python -m bot learn" in out
+    assert out.endswith("| work-permit | 2 | 1 | 0 | 3 |\n| out-of-scope | 1 | 0 | 0 | 1 |\n")
 
 
 async def test_report_csv_on_seeded_database(tmp_path: Path):
@@ -182,6 +189,20 @@ async def test_report_csv_on_seeded_database(tmp_path: Path):
     [licence] = [r for r in unanswered if r[2] == "3"]
     assert licence[-1] == "1 escalated to a person, 1 only suggested, 1 no reliable answer"
     assert ["answered", "", "3", "chnv-ended", "", "", "", ""] in rows
+    assert [r for r in rows if r[0] == "candidates"] == [
+        ["candidates", "es", "2", "work-permit", "", "", "", ""],
+        ["candidates", "ht", "1", "work-permit", "", "", "", ""],
+        ["candidates", "es", "1", "out-of-scope", "", "", "", ""],
+    ]
+
+
+def test_short_report_says_how_many_candidates_wait():
+    built = report.build(30, [], [], [], [("work-permit", "es", 2), ("asylum", "ht", 1), ("work-permit", "ht", 1)])
+    assert built.candidates == {"work-permit": {"es": 2, "ht": 1}, "asylum": {"ht": 1}}
+    assert report.to_short(built).splitlines()[-1] == (
+        "4 candidate phrasings waiting (work-permit 3, asylum 1); review them with /learn"
+    )
+    assert "candidate phrasing" not in report.to_short(report.build(30, [], [], []))
 
 
 async def test_backup_is_a_consistent_copy_and_never_overwrites(tmp_path: Path):

@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run | chat | ask | check | eval``.
+"""Command line: ``python -m bot run | chat | ask | check | eval | report | learn ...``.
 
 The only module that reads ``os.environ``, writes to stdout and chooses exit codes.
 """
@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -242,16 +243,153 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
     async def rows():
         async with Storage(settings.database_path) as storage:
-            return await storage.report_rows(since)
+            return await storage.report_rows(since), await storage.candidate_counts()
 
     try:
-        unanswered, counts, feedback = asyncio.run(rows())
+        (unanswered, counts, feedback), waiting = asyncio.run(rows())
     except StorageError as exc:
         print(f"Cannot read the database: {exc}", file=sys.stderr)
         return 1
-    built = report.build(args.days, unanswered, counts, feedback)
+    built = report.build(args.days, unanswered, counts, feedback, waiting)
     print(report.to_csv(built) if args.format == "csv" else report.to_markdown(built), end="")
     return 0
+
+
+def cmd_learn(args: argparse.Namespace, settings: Settings) -> int:
+    """``learn``: list the candidate phrasings; ``--accept`` / ``--accept-all`` write them into
+    the knowledge base, ``--reject`` drops them (``bot.core.learning``)."""
+    import asyncio
+
+    from bot.core import learning
+    from bot.core.knowledge import OUT_OF_SCOPE
+    from bot.store.storage import Storage, StorageError
+
+    if not settings.database_path.exists():  # never create an empty database just to read it
+        print(
+            f"No database at {settings.database_path}: the bot has not run with this DATABASE_PATH yet.",
+            file=sys.stderr,
+        )
+        return 1
+    kb = _knowledge_base(settings)
+    if kb is None:
+        return 1
+    topics = {entry.id for entry in kb} | {OUT_OF_SCOPE, "all"}
+    for topic in [args.accept_all, *[t for t in args.reject or [] if not t.isdigit()]]:
+        if topic is not None and topic not in topics:
+            print(
+                f"unknown topic {topic!r}: use an entry id, {OUT_OF_SCOPE} or all (python -m bot learn lists them)",
+                file=sys.stderr,
+            )
+            return 2
+
+    async def run() -> int:
+        async with Storage(settings.database_path) as storage:
+            review = learning.review(kb, await storage.candidates())
+            if not (args.accept or args.accept_all or args.reject):
+                print(_learn_listing(review, kb))
+                return 0
+            code = 0
+            if args.reject:
+                numbers = [int(t) for t in args.reject if t.isdigit()]
+                chosen = learning.select(review, numbers)
+                for topic in (t for t in args.reject if not t.isdigit()):
+                    chosen += learning.select(review, topic=topic, lang=args.lang)
+                code = max(code, _missing(review, numbers))
+                deleted = await storage.delete_candidates(sorted({i for g in chosen for i in g.ids}))
+                print(f"Rejected {deleted} candidate(s).")
+                review = learning.review(kb, await storage.candidates())  # what is left to accept
+            if args.accept or args.accept_all:
+                numbers = list(args.accept or [])
+                code = max(code, _missing(review, numbers))
+                chosen = learning.select(review, numbers)
+                if args.accept_all:
+                    chosen += [
+                        g for g in learning.select(review, topic=args.accept_all, lang=args.lang) if g not in chosen
+                    ]
+                try:
+                    written = learning.write(settings.knowledge_dir, chosen)
+                except learning.LearnError as exc:
+                    print(f"Nothing was written: {exc}", file=sys.stderr)
+                    for problem in exc.problems:
+                        print(problem, file=sys.stderr)
+                    return 1
+                await storage.delete_candidates(learning.settled(written))
+                _print_written(written)
+            return code
+
+    try:
+        return asyncio.run(run())
+    except StorageError as exc:
+        print(f"Cannot read the database: {exc}", file=sys.stderr)
+        return 1
+
+
+def _missing(review, numbers: list[int]) -> int:
+    """Print the candidate numbers that are not in ``review``; 2 when there are some."""
+    unknown = [n for n in numbers if review.group(n) is None]
+    if unknown:
+        print(f"no candidate with the number(s) {', '.join(map(str, unknown))}", file=sys.stderr)
+        return 2
+    return 0
+
+
+_WHY = {
+    "known": "already in the knowledge base (folded away)",
+    "conflict": "says what another topic or an off-topic example says",
+    "gone": "its topic no longer exists",
+    "unwritable": "cannot be written as one line",
+}
+
+
+def _print_written(written) -> None:
+    for file, count in written.files.items():
+        print(f"Wrote {count} phrasing(s) to {file}")
+    for group, why in written.skipped:
+        print(f"Skipped #{group.id} ({group.topic}, {group.lang}): {_WHY.get(why, why)}: {group.text}")
+    if not written.files:
+        print("Nothing new to write.")
+        return
+    for problem in written.new_warnings:
+        print(problem)
+    print("check: OK" + (f", {len(written.new_warnings)} new warning(s)" if written.new_warnings else "") + ".")
+    print("Next: python -m bot eval --cv shows the effect; /reload (or a restart) puts them in service.")
+
+
+def _learn_listing(review, kb) -> str:
+    """The candidates by topic and language: new ones with their numbers, then what is folded
+    away (already known) or in conflict."""
+    from bot.core.knowledge import OUT_OF_SCOPE
+
+    if not review.groups:
+        return "No candidate phrasings are waiting."
+    status = Counter(g.status for g in review.groups)
+    total = sum(g.count for g in review.groups)
+    lines = [
+        f"Candidate phrasings: {total} question(s) in {len(review.groups)} group(s): "
+        + ", ".join(f"{count} {name}" for name, count in sorted(status.items()))
+        + "."
+    ]
+    for topic, lang, new, count in review.waiting():
+        entry = kb.get(topic)
+        title = entry.text(lang).title if entry is not None and lang in entry.texts else ""
+        name = "off-topic examples" if topic == OUT_OF_SCOPE else title
+        lines += ["", f"## {topic} ({lang}){' · ' + name if name else ''}: {new} new, {count} question(s)"]
+        for group in review.of(topic, lang):
+            sources = ", ".join(f"{source} {n}" for source, n in sorted(group.sources.items()))
+            if group.status == "new":
+                lines.append(f"  #{group.id:<5} x{group.count:<3} [{sources}]  {group.text}")
+            elif group.status == "known":
+                lines.append(f"  (folded away #{group.id}: already known as: {group.match})  {group.text}")
+            elif group.status == "conflict":
+                lines.append(f"  (conflict #{group.id}: {group.match_topic} has: {group.match})  {group.text}")
+            else:
+                lines.append(f"  (#{group.id}: the topic no longer exists)  {group.text}")
+    lines += [
+        "",
+        "Accept: python -m bot learn --accept N [N ...]  or  --accept-all TOPIC|out-of-scope|all [--lang L]",
+        "Reject: python -m bot learn --reject N|TOPIC [...]  (folded-away ones go when their topic is accepted)",
+    ]
+    return "\n".join(lines)
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -315,6 +453,24 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--days", type=int, default=30, help="look back this many days (default 30)")
     rep.add_argument("--format", choices=("md", "csv"), default="md")
     rep.set_defaults(func=cmd_report)
+
+    lrn = sub.add_parser(
+        "learn",
+        parents=[common],
+        help="review the candidate phrasings people and volunteers taught the bot; write the accepted ones into knowledge/",
+    )
+    lrn.add_argument("--accept", nargs="+", type=int, metavar="N", help="accept the candidates with these numbers")
+    lrn.add_argument(
+        "--accept-all", metavar="TOPIC", help="accept every new candidate of TOPIC (an entry id, out-of-scope, or all)"
+    )
+    lrn.add_argument(
+        "--reject",
+        nargs="+",
+        metavar="N|TOPIC",
+        help="reject candidates by number, or every candidate of a TOPIC (or all)",
+    )
+    lrn.add_argument("--lang", choices=LANGS, help="with --accept-all or --reject TOPIC: only this language")
+    lrn.set_defaults(func=cmd_learn)
 
     tr = sub.add_parser("translations", parents=[common], help="list translations made from an older source answer")
     tr.add_argument(

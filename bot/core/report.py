@@ -4,7 +4,8 @@ Pure functions over plain rows (the storage module reads them). Near-identical q
 grouped per language (``group_questions``), biggest groups first, each with a count, an example,
 why its questions came (``REASONS``: handed to a volunteer, rated "not helpful", only suggested,
 no reliable answer) and the entry they came closest to: the to-do list for the knowledge base.
-Also the most answered entries and the helpful / not helpful ratio per entry.
+Also the most answered entries, the helpful / not helpful ratio per entry, and how many
+candidate phrasings wait for review per topic (``python -m bot learn``).
 
 How questions are grouped (``tests/test_report.py`` measures it on the labelled wordings of
 ``tests/data/report_groups.yaml``):
@@ -106,6 +107,8 @@ class Report:
     answered: list[tuple[str, int]]  # (entry id, times answered), most first
     feedback: list[EntryFeedback]
     actions: dict[str, int]  # answer / suggest / escalate counts
+    #: candidate phrasings waiting for review: topic -> language -> count (``python -m bot learn``)
+    candidates: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 #: An unanswered question as the storage reads it: (lang, text, closest entry, reason).
@@ -225,9 +228,14 @@ def build(
     unanswered: Sequence[Row],
     counts: Iterable[tuple[str, str, int]],
     feedback: Iterable[tuple[str, bool]],
+    candidates: Iterable[tuple[str, str, int]] = (),
 ) -> Report:
     """``unanswered`` rows are ``(lang, text, closest entry, reason)``; ``counts`` rows ``(lang,
-    entry id or action, count)``; ``feedback`` rows ``(entry id, helpful)``."""
+    entry id or action, count)``; ``feedback`` rows ``(entry id, helpful)``; ``candidates`` rows
+    ``(topic, lang, count)`` of the candidate phrasings waiting."""
+    waiting: dict[str, dict[str, int]] = {}
+    for topic, lang, count in candidates:
+        waiting.setdefault(topic, {})[lang] = waiting.get(topic, {}).get(lang, 0) + count
     answered: Counter[str] = Counter()
     actions: Counter[str] = Counter()
     for _lang, key, count in counts:
@@ -249,6 +257,7 @@ def build(
         answered=answered.most_common(),
         feedback=sorted(per_entry.values(), key=lambda f: (f.ratio, -f.not_helpful, f.entry_id)),
         actions=dict(actions),
+        candidates=dict(sorted(waiting.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))),
     )
 
 
@@ -287,6 +296,17 @@ def to_markdown(report: Report, top: int = TOP_GROUPS) -> str:
     lines.append("| entry | yes | no | helpful |")
     lines.append("| --- | ---: | ---: | ---: |")
     lines.extend(f"| {f.entry_id} | {f.helpful} | {f.not_helpful} | {f.ratio:.0%} |" for f in report.feedback)
+    lines.append("")
+    total = sum(sum(by_lang.values()) for by_lang in report.candidates.values())
+    lines.append(f"## Candidate phrasings waiting for review ({total}): python -m bot learn")
+    if not report.candidates:
+        lines.append("(none)")
+    else:
+        lines.append("| topic | " + " | ".join(LANGS) + " | total |")
+        lines.append("| --- | " + " | ".join("---:" for _ in LANGS) + " | ---: |")
+        for topic, by_lang in report.candidates.items():
+            cells = " | ".join(str(by_lang.get(lang, 0)) for lang in LANGS)
+            lines.append(f"| {topic} | {cells} | {sum(by_lang.values())} |")
     return "\n".join(lines) + "\n"
 
 
@@ -314,6 +334,9 @@ def to_csv(report: Report) -> str:
         writer.writerow(
             ["feedback", "", item.helpful + item.not_helpful, item.entry_id, "", item.helpful, item.not_helpful, ""]
         )
+    for topic, by_lang in report.candidates.items():
+        for code, count in by_lang.items():
+            writer.writerow(["candidates", code, count, topic, "", "", "", ""])
     return buffer.getvalue()
 
 
@@ -332,4 +355,8 @@ def to_short(report: Report, top: int = 3) -> str:
     worst = [f for f in report.feedback if f.not_helpful][:top]
     if worst:
         lines.append("Least helpful: " + ", ".join(f"{f.entry_id} {f.ratio:.0%}" for f in worst))
+    if report.candidates:
+        total = sum(sum(by_lang.values()) for by_lang in report.candidates.values())
+        most = ", ".join(f"{topic} {sum(by_lang.values())}" for topic, by_lang in list(report.candidates.items())[:top])
+        lines.append(f"{plural(total, 'candidate phrasing')} waiting ({most}); review them with /learn")
     return "\n".join(lines)

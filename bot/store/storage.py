@@ -7,7 +7,9 @@ edit one that has shipped.
 
 What is kept, and what is not: a user is a numeric id with a language and an active flag
 (no names, usernames or phone numbers). Feedback, daily counts and unanswered questions carry
-no user id at all. Every method returns plain values; nothing here calls Telegram.
+no user id at all; candidate phrasings carry a keyed pseudonym instead (``pseudonym``), only
+for /forget. Every text stored is masked here (``bot.core.redact``). Every method returns plain
+values; nothing here calls Telegram.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import aiosqlite
 
 from bot.core.domain import Lane, OutboxItem, Ticket
+from bot.core.learning import CandidatePhrasing
 from bot.core.redact import redact
 
 #: Longest question text kept in ``unanswered`` (the rest is cut).
@@ -164,6 +167,30 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO secrets (purpose, value) VALUES ('pseudonym_key', lower(hex(randomblob(32))));
     ALTER TABLE unanswered ADD COLUMN who TEXT;
     CREATE INDEX unanswered_who ON unanswered (who);
+    """,
+    # 5 -> 6: learning from real questions (bot/core/learning.py). A candidate phrasing is a
+    # masked question with the topic a person or a volunteer chose; it names nobody: ``who`` is
+    # the asker's pseudonym (as in ``unanswered``), kept only so /forget can delete their
+    # candidates. The questions of a volunteer ticket (masked, as in its header) wait in
+    # ``ticket_questions`` for the volunteers' label and go with their ticket.
+    """
+    CREATE TABLE candidates (
+        id     INTEGER PRIMARY KEY,
+        day    TEXT NOT NULL,
+        lang   TEXT NOT NULL,
+        topic  TEXT NOT NULL,
+        text   TEXT NOT NULL,
+        source TEXT NOT NULL,
+        who    TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX candidates_one ON candidates (who, lang, text);
+    CREATE INDEX candidates_day ON candidates (day);
+    CREATE TABLE ticket_questions (
+        id        INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,
+        text      TEXT NOT NULL
+    );
+    CREATE INDEX ticket_questions_ticket ON ticket_questions (ticket_id);
     """,
 )
 
@@ -811,6 +838,76 @@ class Storage:
         await self.db.execute_fetchall(
             "UPDATE follows SET reviewed = ? WHERE user_id = ? AND entry_id = ?", (reviewed, user_id, entry_id)
         )
+
+    # -- learning: candidate phrasings (no user id: a keyed pseudonym) ----------------------
+
+    async def add_candidate(self, user_id: int, lang: str, topic: str, text: str, source: str) -> bool:
+        """Keep ``text`` (masked here) as a candidate phrasing of ``topic``. The same person's
+        same question keeps one row: the latest choice wins. False when nothing is left of it."""
+        masked = " ".join(redact(text).text.split())[:MAX_TEXT]
+        if not masked:
+            return False
+        await self.db.execute_fetchall(
+            "INSERT INTO candidates (day, lang, topic, text, source, who) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (who, lang, text) DO UPDATE SET day = excluded.day, topic = excluded.topic, "
+            "source = excluded.source",
+            (self.today(), lang, topic, masked, source, self.pseudonym(user_id)),
+        )
+        return True
+
+    async def drop_candidate(self, user_id: int, topic: str, text: str) -> int:
+        """The person said the answer of ``topic`` did not help: their candidate for that
+        question and topic goes."""
+        masked = " ".join(redact(text).text.split())[:MAX_TEXT]
+        rows = await self.db.execute_fetchall(
+            "DELETE FROM candidates WHERE who = ? AND topic = ? AND text = ? RETURNING id",
+            (self.pseudonym(user_id), topic, masked),
+        )
+        return len(list(rows))
+
+    async def candidates(self) -> list[CandidatePhrasing]:
+        """Every candidate phrasing, oldest first (without their pseudonyms)."""
+        rows = await self.db.execute_fetchall("SELECT id, day, lang, topic, text, source FROM candidates ORDER BY id")
+        return [CandidatePhrasing(int(i), day, lang, topic, text, source) for i, day, lang, topic, text, source in rows]
+
+    async def delete_candidates(self, ids: Sequence[int]) -> int:
+        """Delete candidates by id (accepted into the knowledge base, or rejected)."""
+        deleted = 0
+        for start in range(0, len(ids), 500):
+            chunk = [int(i) for i in ids[start : start + 500]]
+            marks = ", ".join("?" * len(chunk))
+            rows = await self.db.execute_fetchall(f"DELETE FROM candidates WHERE id IN ({marks}) RETURNING id", chunk)
+            deleted += len(list(rows))
+        return deleted
+
+    async def candidate_counts(self) -> list[tuple[str, str, int]]:
+        """``(topic, lang, count)`` of the candidates waiting for review."""
+        rows = await self.db.execute_fetchall(
+            "SELECT topic, lang, count(*) FROM candidates GROUP BY topic, lang ORDER BY topic, lang"
+        )
+        return [(topic, lang, int(count)) for topic, lang, count in rows]
+
+    async def keep_ticket_questions(self, ticket_id: int, questions: Sequence[str]) -> None:
+        """The (masked) questions that led to a ticket, for the volunteers' label at /close."""
+        for question in questions:
+            masked = " ".join(redact(question).text.split())[:MAX_TEXT]
+            if masked:
+                await self.db.execute_fetchall(
+                    "INSERT INTO ticket_questions (ticket_id, text) VALUES (?, ?)", (ticket_id, masked)
+                )
+
+    async def ticket_questions(self, ticket_id: int) -> list[str]:
+        rows = await self.db.execute_fetchall(
+            "SELECT text FROM ticket_questions WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+        )
+        return [text for (text,) in rows]
+
+    async def take_ticket_questions(self, ticket_id: int) -> list[str]:
+        """The ticket's questions, deleted as they are read (a ticket is labelled once)."""
+        rows = await self.db.execute_fetchall(
+            "DELETE FROM ticket_questions WHERE ticket_id = ? RETURNING id, text", (ticket_id,)
+        )
+        return [text for _id, text in sorted(rows)]
 
 
 def _stamp(moment: dt.datetime) -> str:

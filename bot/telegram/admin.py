@@ -1,4 +1,4 @@
-"""Admin commands in Telegram: ``/stats`` and ``/report`` (``/reload`` lives in ``bot.telegram.reload``).
+"""Admin commands in Telegram: ``/stats``, ``/report`` and ``/learn`` (``/reload`` lives in ``bot.telegram.reload``).
 
 Only the accounts in ``ADMIN_USER_IDS`` reach these handlers, and only in a private chat: the
 gate is the ``filters.User(user_id=...)`` filter they are registered with in
@@ -11,6 +11,10 @@ English, like the CLI report.
 - ``/report [DAYS]``: ``python -m bot report --days DAYS`` (default 30), short
   (``bot.core.report.to_short``): the biggest groups of unanswered questions per language and the
   least helpful entries.
+- ``/learn``: ``python -m bot learn`` with buttons: the candidate phrasings people and
+  volunteers taught the bot (``bot.core.learning``), one at a time, most asked first; "Accept"
+  writes it into the knowledge base's files (``/reload`` then uses it), "Reject" drops it. Its
+  screens are in the admin's language, like ``/reload``'s.
 """
 
 from __future__ import annotations
@@ -25,8 +29,12 @@ from telegram.ext import ContextTypes
 
 from bot.core import report as reports
 from bot.core.langs import LANGS
+from bot.core.learning import LearnError
+from bot.telegram import handlers
 from bot.telegram.outbox import outbox_of
-from bot.telegram.services import services
+from bot.telegram.services import KnowledgeBaseError, Services, services
+from bot.ui import callbacks
+from bot.ui.i18n import _
 from bot.ui.render import Screen, esc
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -148,8 +156,93 @@ async def report(update: Update, context: Context) -> None:
     svc = services(context)
     since = dt.date.fromisoformat(svc.storage.today()) - dt.timedelta(days=days)  # as the CLI
     unanswered, counts, feedback = await svc.storage.report_rows(since.isoformat())
-    built = await asyncio.to_thread(reports.build, days, unanswered, counts, feedback)  # clustering takes a moment
+    waiting = await svc.storage.candidate_counts()
+    # clustering takes a moment
+    built = await asyncio.to_thread(reports.build, days, unanswered, counts, feedback, waiting)
     text = reports.to_short(built)
-    if not any(built.groups.values()) and not built.actions:
+    if not any(built.groups.values()) and not built.actions and not built.candidates:
         text += "\nNothing recorded in this period."
     await _reply(update, context, text + "\nFull report: python -m bot report --days " + str(days))
+
+
+# -- /learn ------------------------------------------------------------------------------------
+
+
+async def _learn_screen(svc: Services, lang: str, *, after: int | None = None, notice: str = "") -> Screen:
+    """The next candidate phrasing to review (after group number ``after``, when given)."""
+    try:
+        review = await svc.learn_review()
+    except KnowledgeBaseError as exc:
+        text = (
+            _(lang, "The knowledge base has errors; fix them first (python -m bot check):")
+            + "\n"
+            + "\n".join(exc.problems[:10])
+        )
+        return svc.renderer.notice(text)
+    waiting = sorted(review.of(status="new"), key=lambda g: (-g.count, g.id))
+    group = waiting[0] if waiting else None
+    if after is not None and waiting:
+        numbers = [g.id for g in waiting]
+        at = numbers.index(after) + 1 if after in numbers else 0
+        group = waiting[at % len(waiting)]
+    same = len(review.of(group.topic, group.lang, "new")) if group is not None else 0
+    return svc.renderer.learn_card(
+        lang,
+        group,
+        waiting=len(waiting),
+        candidates=sum(g.count for g in waiting),
+        same_topic=same,
+        notice=notice,
+    )
+
+
+async def learn(update: Update, context: Context) -> None:
+    """/learn (admins): the candidate phrasings, one at a time, with accept / reject buttons."""
+    svc, user = services(context), update.effective_user
+    if user is None:
+        return
+    lang = await svc.lang_of(user.id, user.language_code)
+    await handlers._send(update, context, await _learn_screen(svc, lang))
+
+
+async def learn_choice(update: Update, context: Context) -> None:
+    """A button of /learn: accept (write into the knowledge base) or reject a candidate (or all
+    of its topic and language), or show the next one."""
+    svc, query = services(context), update.callback_query
+    assert query is not None  # registered as a CallbackQueryHandler
+    await query.answer()
+    pressed = callbacks.decode(query.data)
+    if query.from_user.id not in svc.settings.admin_user_ids or pressed is None:
+        return  # only admins review; anyone else's press does nothing
+    lang = await svc.lang_of(query.from_user.id, query.from_user.language_code)
+    op, number = pressed.arg[0], int(pressed.arg[1:])
+    if op == "s":
+        await handlers._replace(update, context, await _learn_screen(svc, lang, after=number))
+        return
+    try:
+        review = await svc.learn_review()
+    except KnowledgeBaseError:
+        await handlers._replace(update, context, await _learn_screen(svc, lang))
+        return
+    group = review.group(number)
+    if group is None or group.status != "new":
+        notice = _(lang, "That phrasing was already reviewed.")
+    else:
+        groups = [group] if op in "ar" else review.of(group.topic, group.lang, "new")
+        if op in "aA":
+            try:
+                written = await svc.learn_accept(groups)
+            except LearnError as exc:
+                notice = _(lang, "Nothing was written: {error}", error=str(exc))
+            else:
+                files = ", ".join(written.files) or "-"
+                notice = _(
+                    lang,
+                    "Added {count} phrasing(s) to {files}. Send /reload to use them.",
+                    count=written.count,
+                    files=files,
+                )
+        else:
+            await svc.learn_reject(groups)
+            notice = _(lang, "Rejected: {count}.", count=len(groups))
+    await handlers._replace(update, context, await _learn_screen(svc, lang, notice=notice))

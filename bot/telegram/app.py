@@ -402,9 +402,11 @@ def build_application(
             CommandHandler("reload", h.reload_command, filters=admins),
             CommandHandler("stats", admin.stats, filters=admins),
             CommandHandler("report", admin.report, filters=admins),
+            CommandHandler("learn", admin.learn, filters=admins),
             MessageHandler(new & filters.COMMAND, h.help_command),  # an unknown command
             # 2. Buttons: each action by its validated payload; anything else has expired.
             CallbackQueryHandler(h.show_entry, pattern=_pressed("a")),
+            CallbackQueryHandler(h.show_entry, pattern=_pressed("g")),  # a suggestion picked: also a candidate
             CallbackQueryHandler(h.follow_entry, pattern=_pressed("w")),
             CallbackQueryHandler(h.more_options, pattern=_pressed("o")),
             CallbackQueryHandler(h.forget_choice, pattern=_pressed("f")),
@@ -420,6 +422,8 @@ def build_application(
             CallbackQueryHandler(p.share_numbers, pattern=_pressed("i")),
             CallbackQueryHandler(p.cancel, pattern=_pressed("x")),
             CallbackQueryHandler(p.survey, pattern=_pressed("r")),
+            CallbackQueryHandler(v.label, pattern=_pressed("v")),  # volunteers: what a closed ticket was about
+            CallbackQueryHandler(admin.learn_choice, pattern=_pressed("e")),  # admins: /learn's buttons
             CallbackQueryHandler(h.expired_button),
             # 3. Other messages in private chats, the most specific first.
             MessageHandler(new & _LongText(), h.long_message),

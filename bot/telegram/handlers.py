@@ -212,11 +212,17 @@ async def edited(update: Update, context: Context) -> None:
 
 
 async def show_entry(update: Update, context: Context) -> None:
-    """Show the answer behind a topic button (quoting the question it came from, if any)."""
+    """Show the answer behind a topic button (quoting the question it came from, if any). A
+    topic picked among the bot's suggestions (action "g") also teaches the bot: the question
+    becomes a candidate phrasing of that topic."""
     svc, lang, entry_id = await _button(update, context)
-    await _query(update).answer()
-    screen = await svc.entry(entry_id, lang, _query(update).from_user.id)
+    query = _query(update)
+    await query.answer()
+    screen = await svc.entry(entry_id, lang, query.from_user.id)
     await _send(update, context, screen or svc.renderer.expired(lang), reply_to=_question_id(update))
+    pressed = callbacks.decode(query.data)
+    if screen is not None and pressed is not None and pressed.action == "g":
+        await svc.picked(query.from_user.id, entry_id, lang, _question_text(update))
 
 
 async def more_options(update: Update, context: Context) -> None:
@@ -287,7 +293,7 @@ async def choose_language(update: Update, context: Context) -> None:
 async def helpful(update: Update, context: Context) -> None:
     """Record "this helped" (entry, language, day; no user id) and thank the user."""
     svc, lang, entry_id = await _button(update, context)
-    await svc.feedback(entry_id, lang, True, None)
+    await svc.feedback(entry_id, lang, True, None, _query(update).from_user.id)
     await _query(update).answer(_(lang, "Thank you for your feedback!"))
     await _drop_feedback(update)
 
@@ -390,11 +396,16 @@ async def flood_gate(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+#: Button actions that belong in the volunteers' group (the label of a closed ticket).
+GROUP_ACTIONS = frozenset({"v"})
+
+
 async def private_buttons_only(update: Update, context: Context) -> None:
     """Pre-filter (group -3) for button presses: every button of this bot belongs to a person's
-    private chat with it (the volunteers' group gets none). A press anywhere else (a person's
-    message forwarded into a group, the consent "yes" pressed by a volunteer ...) is answered, so
-    the client stops waiting, and nothing else happens (ApplicationHandlerStop)."""
+    private chat with it, except the volunteers' label buttons ("what was this about?", action
+    ``v``) in the volunteers' group. A press anywhere else (a person's message forwarded into a
+    group, the consent "yes" pressed by a volunteer ...) is answered, so the client stops
+    waiting, and nothing else happens (ApplicationHandlerStop)."""
     query = update.callback_query
     if query is None:
         return
@@ -402,6 +413,10 @@ async def private_buttons_only(update: Update, context: Context) -> None:
     chat = message.chat if message is not None else None
     if chat is not None and chat.type == ChatType.PRIVATE and chat.id == query.from_user.id:
         return
+    pressed = callbacks.decode(query.data)
+    in_group = chat is not None and chat.id == services(context).settings.volunteer_chat_id
+    if in_group and pressed is not None and pressed.action in GROUP_ACTIONS:
+        return  # the handler checks that the presser is a member
     log.info(
         "a button pressed outside its private chat (%s, update %s): ignored",
         chat.type if chat is not None else "inline",

@@ -7,19 +7,22 @@ Two use cases, both on ``Storage`` and nothing else (no Telegram here):
 
   * closed volunteer tickets and their relayed-message records ``retention_days`` after they
     were closed (``purge_closed_tickets``),
-  * the texts of unanswered questions after ``retention_days``,
+  * the texts of unanswered questions after ``retention_days``, and the candidate phrasings
+    (``bot.core.learning``) with them,
   * feedback rows after a year,
   * users inactive for a year, with every row that names them.
 
   ``daily_stats`` (counts per day, language and entry or action) is kept: it holds no user id.
 
 - ``forget_user(storage, user_id)``: /forget. Deletes every row that names the user, in every
-  table that has a ``user_id`` column, in one transaction, then empties the write-ahead log
-  (``Storage.erase_wal``): with ``PRAGMA secure_delete`` on, the deleted rows are then in none
-  of the database, ``-wal`` and ``-shm`` files. The retention job empties it too.
+  table that has a ``user_id`` column, and the rows kept under their pseudonym (``who``, e.g.
+  unanswered questions and candidate phrasings), in one transaction, then empties the
+  write-ahead log (``Storage.erase_wal``): with ``PRAGMA secure_delete`` on, the deleted rows
+  are then in none of the database, ``-wal`` and ``-shm`` files. The retention job empties it too.
 
 The rule that keeps both complete as the schema grows: **every table that holds data about a
-person has a ``user_id`` column, or references such a table with ``ON DELETE CASCADE``**.
+person has a ``user_id`` column, or references such a table with ``ON DELETE CASCADE``, or keeps
+the person's pseudonym in a ``who`` column (``PSEUDONYM_COLUMN``) that ``forget_user`` clears by**.
 ``tests/test_privacy.py`` checks the schema against that rule, so a new table that breaks it
 fails the tests instead of silently escaping /forget.
 """
@@ -40,9 +43,12 @@ log = logging.getLogger(__name__)
 
 #: Feedback rows and inactive users are deleted after this many days.
 YEAR_DAYS = 365
-#: Tables without a user id. ``unanswered`` keeps a pseudonym (``who``: HMAC of the user id with
-#: the database's own random key in ``secrets``) that /forget uses; the others name nobody.
+#: Tables without a user id. ``unanswered`` and ``candidates`` keep a pseudonym (``who``: HMAC of
+#: the user id with the database's own random key in ``secrets``) that /forget uses; the others
+#: name nobody.
 ANONYMOUS_TABLES = frozenset({"feedback", "daily_stats", "unanswered", "secrets"})
+#: The column of a person's pseudonym in the tables without user ids (``Storage.pseudonym``).
+PSEUDONYM_COLUMN = "who"
 
 
 @dataclass(frozen=True)
@@ -53,10 +59,11 @@ class Purged:
     unanswered: int = 0
     feedback: int = 0
     users: int = 0
+    candidates: int = 0
 
     @property
     def total(self) -> int:
-        return self.tickets + self.unanswered + self.feedback + self.users
+        return self.tickets + self.unanswered + self.feedback + self.users + self.candidates
 
 
 async def tables(db: aiosqlite.Connection) -> list[str]:
@@ -108,9 +115,10 @@ async def apply_retention(storage: Storage, retention_days: int, *, today: dt.da
     db = storage.db
     tickets = await purge_closed_tickets(db, short)
     unanswered = await _delete(db, "DELETE FROM unanswered WHERE day < ?", (short,))
+    candidates = await _delete(db, "DELETE FROM candidates WHERE day < ?", (short,))
     feedback = await _delete(db, "DELETE FROM feedback WHERE day < ?", (year,))
     users = await purge_inactive_users(db, year)
-    return Purged(tickets, unanswered, feedback, users)
+    return Purged(tickets, unanswered, feedback, users, candidates)
 
 
 async def purge_closed_tickets(db: aiosqlite.Connection, before: str) -> int:
@@ -140,8 +148,8 @@ async def purge_inactive_users(db: aiosqlite.Connection, before: str) -> int:
 
 async def forget_user(storage: Storage, user_id: int) -> int:
     """/forget: delete every row naming ``user_id`` from every table with a ``user_id`` column
-    (and, through ``ON DELETE CASCADE``, the rows that hang off them), all or nothing. Returns
-    the number of rows deleted."""
+    (and, through ``ON DELETE CASCADE``, the rows that hang off them) and from the pseudonymous
+    tables, all or nothing. Returns the number of rows deleted."""
     db = storage.db
     user_id = int(user_id)  # inlined below: executescript takes no parameters
     statements = "".join(f'DELETE FROM "{table}" WHERE user_id = {user_id};\n' for table in await personal_tables(db))
@@ -181,6 +189,7 @@ async def close_ticket_before_forget(context: Any, user_id: int) -> bool:
 
     svc = services(context)
     svc.topics.forget(user_id)
+    svc.rephrasings.forget(user_id)
     desk = getattr(svc, "desk", None)  # the volunteer relay's in-memory state, when present
     if desk is not None:
         for memory in (getattr(desk, "recent", None), getattr(desk, "pending", None)):
@@ -239,9 +248,11 @@ async def retention_job(context: Any) -> None:
     if purged.total:
         await svc.storage.erase_wal()  # what was deleted leaves the -wal file too
     log.info(
-        "retention: deleted %d closed ticket(s), %d unanswered question(s), %d feedback row(s), %d inactive user(s)",
+        "retention: deleted %d closed ticket(s), %d unanswered question(s), %d candidate phrasing(s), "
+        "%d feedback row(s), %d inactive user(s)",
         purged.tickets,
         purged.unanswered,
+        purged.candidates,
         purged.feedback,
         purged.users,
     )

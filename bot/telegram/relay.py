@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
@@ -167,8 +168,8 @@ def kick(application: App, ticket_id: int, target: str) -> None:
 
 
 def note_payload(screen: Screen) -> dict[str, Any]:
-    """A note for the volunteers, in the ticket's topic (or reply chain)."""
-    return {"kind": "note", "html": screen.html}
+    """A note for the volunteers (and its buttons), in the ticket's topic (or reply chain)."""
+    return {**screen_payload(screen), "kind": "note"}
 
 
 #: Telegram's answers when the bot may no longer create topics or post in the volunteers' group.
@@ -360,7 +361,7 @@ async def _deliver(bot: Bot, svc: Services, chat_id: int, ticket: Ticket, item: 
         await send_screen(
             bot,
             chat_id,
-            Screen(payload["html"], ""),
+            payload_screen(payload),
             thread_id=thread,
             reply_to=ticket.header_message_id if reply else None,
             read_timeout=desk.send_timeout,
@@ -445,15 +446,17 @@ async def send_screen(
 # -- closing ---------------------------------------------------------------------------------
 
 
-async def close(application: App, ticket: Ticket, reason: str) -> bool:
+async def close(application: App, ticket: Ticket, reason: str, notes: Sequence[Screen] = ()) -> bool:
     """Close ``ticket`` and tell whoever must know. ``reason``: "volunteer" (/close: the user is
     thanked and asked whether it helped), "user" (/cancel) or "blocked" (403 from the user).
-    False when it was already closed."""
+    ``notes``: more for the volunteers (with their buttons), before the topic closes. False when
+    it was already closed."""
     svc = services(application)
     lang = svc.desk.lang
     note = {"volunteer": "closed", "user": "cancelled", "blocked": "blocked"}[reason]
     deliveries: list[tuple[str, dict[str, Any]]] = [
         ("group", note_payload(svc.renderer.desk_note(lang, note))),
+        *(("group", note_payload(extra)) for extra in notes),
         ("group", {"kind": "close_topic"}),
     ]
     if reason == "volunteer":
@@ -487,15 +490,23 @@ async def is_volunteer(application: App, message: Message) -> bool:
     user = message.from_user
     if user is None or user.is_bot or desk.chat_id is None:
         return False
+    return await is_member(application, user.id)
+
+
+async def is_member(application: App, user_id: int) -> bool:
+    """``user_id`` is a member of the volunteers' group (getChatMember, cached for a while)."""
+    desk: Desk = services(application).desk
+    if desk.chat_id is None:
+        return False
     now = time.monotonic()
-    known = desk.known_member(user.id, now)
+    known = desk.known_member(user_id, now)
     if known is not None:
         return known
     try:
-        member = await application.bot.get_chat_member(desk.chat_id, user.id)
+        member = await application.bot.get_chat_member(desk.chat_id, user_id)
     except TelegramError as exc:
         log.warning("could not check a volunteer's membership (%s)", type(exc).__name__)
         return False
     allowed = member.status in VOLUNTEER_STATUSES
-    desk.remember_member(user.id, allowed, now)
+    desk.remember_member(user_id, allowed, now)
     return allowed

@@ -8,6 +8,7 @@ lines: parse the update, call a method here, hand the screen to the sender.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from dataclasses import dataclass, field
@@ -16,11 +17,13 @@ from typing import Any, cast
 from telegram.ext import Application, CallbackContext
 
 from bot.config import Settings
-from bot.core import escalation, knowledge
+from bot.core import escalation, knowledge, learning
 from bot.core.conversation import Engine, Reply, TopicMemory
 from bot.core.domain import Ticket
 from bot.core.escalation import Desk
+from bot.core.knowledge import OUT_OF_SCOPE
 from bot.core.langs import DEFAULT_LANG, LANGS, Lang, coerce_lang
+from bot.core.redact import redact
 from bot.store.storage import Storage
 from bot.telegram.flood import FloodGuard
 from bot.ui.i18n import load_all
@@ -72,6 +75,8 @@ class Services:
     flood: FloodGuard = field(init=False, repr=False)
     #: the topic each chat was last answered with, for follow-ups (memory only, minutes)
     topics: TopicMemory = field(default_factory=TopicMemory, repr=False)
+    #: a question the bot missed, and what the person asked next (memory only, minutes)
+    rephrasings: learning.Rephrasings = field(default_factory=learning.Rephrasings, repr=False)
 
     def __post_init__(self) -> None:
         self.flood = FloodGuard(self.settings.flood_limit)
@@ -127,8 +132,20 @@ class Services:
             await self.storage.set_language(user_id, reply.lang, chosen=False)
         if reply.action == "answer" and reply.topic:
             self.topics.remember(user_id, reply.topic, now)
+        self._follow_rephrasing(user_id, reply)
         await self._record(reply, user_id)
         return reply, self.renderer.reply(reply, volunteers=self.volunteers, hours=self.desk.reply_hours)
+
+    def _follow_rephrasing(self, user_id: int, reply: Reply) -> None:
+        """A miss, then the next question: remembered (masked, minutes) until the answer is rated."""
+        if reply.smalltalk:
+            return
+        if reply.action == "escalate" and not reply.person and learning.usable(reply.text):
+            self.rephrasings.missed(user_id, reply.lang, redact(reply.text).text[:1000])
+        elif reply.action == "answer" and reply.topic:
+            self.rephrasings.answered(user_id, reply.topic)
+        else:
+            self.rephrasings.end(user_id)
 
     async def _record(self, reply: Reply, user_id: int | None = None) -> None:
         """The daily count; and for the maintainers' report, a question the bot only suggested
@@ -192,10 +209,69 @@ class Services:
         self, entry_id: str, lang: str, helpful: bool, question: str | None, user_id: int | None = None
     ) -> None:
         """Store a vote (entry, language, day; no user id); keep the question of a "no" (under
-        the person's pseudonym, so /forget finds it)."""
+        the person's pseudonym, so /forget finds it).
+
+        Learning (``bot.core.learning``): a "yes" on the answer to a rephrasing makes the question
+        the bot missed just before a candidate of this entry; a "no" takes back the candidate
+        made when this answer was picked among suggestions."""
         await self.storage.add_feedback(entry_id, lang, helpful)
         if not helpful:
             await self.storage.add_unanswered(lang, question or "", entry_id, "not_helpful", user_id)
+        if user_id is None:
+            return
+        if helpful:
+            missed = self.rephrasings.helpful(user_id, entry_id)
+            if missed is not None:
+                await self.storage.add_candidate(user_id, missed[0], entry_id, missed[1], learning.REPHRASE)
+        else:
+            self.rephrasings.end(user_id)
+            if question:
+                await self.storage.drop_candidate(user_id, entry_id, question)
+
+    async def picked(self, user_id: int, entry_id: str, lang: str, question: str | None) -> None:
+        """The person picked ``entry_id`` among the bot's suggestions for ``question`` (the
+        message the suggestions quoted): the question becomes a candidate phrasing of it."""
+        self.rephrasings.end(user_id)
+        if not question or not learning.usable(question) or entry_id not in self.engine.kb:
+            return
+        question_lang, _confident = self.engine.detect(question, (lang,))
+        await self.storage.add_candidate(user_id, question_lang, entry_id, question, learning.SUGGESTION)
+
+    async def label(self, ticket: Ticket, entry_id: str | None, questions: list[str]) -> int:
+        """A volunteer said what a closed ticket was about (``entry_id``; None: none of the
+        topics): the person's questions become candidates of that entry, or off-topic examples.
+        Returns how many were kept (small talk and requests for a person are not)."""
+        topic = entry_id if entry_id is not None else OUT_OF_SCOPE
+        kept = 0
+        for question in questions:
+            if not learning.usable(question):
+                continue
+            lang, _confident = self.engine.detect(question, (ticket.lang,))
+            analysis = self.engine.matcher.analyze(question, lang)
+            if analysis.smalltalk or analysis.person:
+                continue
+            kept += await self.storage.add_candidate(ticket.user_id, lang, topic, question, learning.VOLUNTEER)
+        return kept
+
+    # -- reviewing candidate phrasings (/learn) ---------------------------------------------
+
+    async def learn_review(self) -> learning.Review:
+        """The candidate phrasings against the knowledge base on disk (the one /learn writes
+        into; the one in service may be older until /reload)."""
+        result = await asyncio.to_thread(knowledge.load, self.settings.knowledge_dir, None, None, False)
+        if result.kb is None:
+            raise KnowledgeBaseError(self.settings.knowledge_dir, [str(p) for p in result.errors])
+        return learning.review(result.kb, await self.storage.candidates())
+
+    async def learn_accept(self, groups: list[learning.Group]) -> learning.Written:
+        """Write ``groups`` into the knowledge base's files (raises LearnError, files untouched);
+        the candidates that are done leave the database."""
+        written = await asyncio.to_thread(learning.write, self.settings.knowledge_dir, groups)
+        await self.storage.delete_candidates(learning.settled(written))
+        return written
+
+    async def learn_reject(self, groups: list[learning.Group]) -> int:
+        return await self.storage.delete_candidates([i for g in groups for i in g.ids])
 
 
 def services(holder: CallbackContext[Any, Any, Any, Any] | Application[Any, Any, Any, Any, Any, Any]) -> Services:
@@ -244,6 +320,7 @@ async def open_ticket(
         if current is None:
             raise RuntimeError("the ticket could not be opened")
         return current, False
+    await storage.keep_ticket_questions(ticket.id, questions)  # for the volunteers' label at /close
     return ticket, True
 
 

@@ -7,24 +7,32 @@ starting with "!" and /note stay in the group. Only members of the group (``rela
 not someone who left, was banned or is restricted) are relayed and may use the commands:
 /close, /kb <id> and /lang <es|ht|en> in a ticket, /queue and /stats anywhere. A stranger's
 message is not copied and gets no answer.
+
+After /close the bot asks in the topic what the ticket was about (the topic titles as buttons,
+and "none of these"): the volunteer's answer turns the person's masked questions into
+candidate phrasings of that topic, or off-topic examples (``bot.core.learning``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import time
 
 from rapidfuzz import fuzz, process
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.core import escalation
 from bot.core.domain import Ticket, utc_now
 from bot.core.langs import LANG_NAMES, LANGS
-from bot.telegram import relay
+from bot.telegram import keyboards, relay
 from bot.telegram.outbox import outbox_of
 from bot.telegram.services import Services, find_group_ticket, services
+from bot.ui import callbacks
 from bot.ui.render import Screen
 
 log = logging.getLogger(__name__)
@@ -119,10 +127,69 @@ async def member_left(update: Update, context: Context) -> None:
 
 
 async def close(update: Update, context: Context) -> None:
-    """/close: close the ticket and its topic; the person is thanked and asked if it helped."""
+    """/close: close the ticket and its topic; the person is thanked and asked if it helped.
+    Then the volunteers are asked what it was about (when the person asked something)."""
     found = await _open_ticket_here(update, context)
-    if found is not None:
-        await relay.close(context.application, found[1], "volunteer")
+    if found is None:
+        return
+    svc, ticket = found
+    await relay.close(context.application, ticket, "volunteer", await _label_prompt(svc, ticket))
+
+
+async def _label_prompt(svc: Services, ticket: Ticket) -> list[Screen]:
+    """ "What was this about?" with the bot's best guesses, every topic and "none of these"
+    (posted in the topic before it closes; nothing when the person asked nothing)."""
+    questions = await svc.storage.ticket_questions(ticket.id)
+    if not questions:
+        return []
+    guesses = [g.entry_id for g in escalation.best_guesses(svc.engine, questions, ticket.lang)]
+    return [svc.renderer.label_prompt(svc.desk.lang, ticket.id, questions, guesses)]
+
+
+def _query(update: Update) -> CallbackQuery:
+    query = update.callback_query
+    assert query is not None  # CallbackQueryHandler only passes updates that have a callback_query
+    return query
+
+
+async def label(update: Update, context: Context) -> None:
+    """A button of "What was this about?": store the label (once per ticket), or show every topic."""
+    svc, query = services(context), _query(update)
+    message = query.message
+    pressed = callbacks.decode(query.data)
+    if (
+        pressed is None
+        or not isinstance(message, Message)
+        or message.chat.id != svc.desk.chat_id
+        or not await relay.is_member(context.application, query.from_user.id)
+    ):
+        await query.answer()
+        return
+    await query.answer()
+    number, choice = pressed.arg.split(".", 1)
+    ticket = await svc.storage.ticket(int(number))
+    lang = svc.desk.lang
+    if choice == "+":
+        questions = await svc.storage.ticket_questions(ticket.id) if ticket is not None else []
+        screen = svc.renderer.label_prompt(lang, int(number), questions, [], every_topic=True)
+        if questions:
+            with contextlib.suppress(BadRequest):  # unchanged, or too old to edit
+                await message.edit_reply_markup(keyboards.markup(screen.buttons))
+            return
+        screen = svc.renderer.label_done(lang, None, 0, already=True)
+    elif ticket is None or ticket.is_open:  # gone with its retention (or not closed: no label yet)
+        screen = svc.renderer.label_done(lang, None, 0, already=True)
+    else:
+        entry_id = None if choice == "-" else choice
+        questions = await svc.storage.take_ticket_questions(ticket.id)
+        if not questions:
+            screen = svc.renderer.label_done(lang, None, 0, already=True)
+        else:
+            kept = await svc.label(ticket, entry_id, questions)
+            log.info("ticket #%d labelled: %d candidate phrasing(s)", ticket.id, kept)
+            screen = svc.renderer.label_done(lang, entry_id, kept)
+    with contextlib.suppress(BadRequest):  # too old to edit: the label is stored anyway
+        await message.edit_text(screen.html, parse_mode=ParseMode.HTML, reply_markup=None)
 
 
 async def kb(update: Update, context: Context) -> None:

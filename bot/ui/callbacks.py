@@ -19,6 +19,7 @@ _ID = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 #: action -> pattern its argument must match
 ACTIONS: dict[str, re.Pattern[str]] = {
     "a": re.compile(rf"^{_ID}$"),  # show the answer of an entry
+    "g": re.compile(rf"^{_ID}$"),  # the same, picked among the bot's suggestions (teaches the bot)
     "c": re.compile(r"^(closure|scams|alternatives|bot)$"),  # list a category's entries
     "m": re.compile(r"^$"),  # main menu (categories)
     "l": re.compile(r"^(es|ht|en)$"),  # choose the language
@@ -34,6 +35,12 @@ ACTIONS: dict[str, re.Pattern[str]] = {
     "f": re.compile(r"^(yes|no)$"),  # /forget: confirm deleting everything
     "u": re.compile(rf"^{_ID}$"),  # urgent answer: "yes, a volunteer now" (consent given in that message)
     "x": re.compile(r"^$"),  # cancel the request for a person
+    # volunteers, after /close: what the ticket was about (<ticket>.<entry id>, "-": none of
+    # these, "+": show every topic)
+    "v": re.compile(rf"^\d{{1,12}}\.(-|\+|{_ID})$"),
+    # admins, /learn: accept (a) or reject (r) a candidate phrasing, all of its topic and
+    # language (A, R), or show the next one (s); then its number
+    "e": re.compile(r"^[arARs]\d{1,12}$"),
 }
 
 

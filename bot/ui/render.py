@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from babel.dates import format_date
 
 from bot.core.conversation import Reply
-from bot.core.knowledge import CATEGORIES, Entry, KnowledgeBase
+from bot.core.knowledge import CATEGORIES, OUT_OF_SCOPE, Entry, KnowledgeBase
 from bot.core.langs import LANG_NAMES, LANGS
+from bot.core.learning import REPHRASE, SUGGESTION, VOLUNTEER, Group
 from bot.core.normalize import fold
 from bot.ui import callbacks
 from bot.ui.i18n import _
@@ -193,11 +194,11 @@ class Renderer:
         first = text.questions[0]
         return first[:1].upper() + first[1:]
 
-    def _entry_button(self, entry_id: str, lang: str, prefix: str = "") -> Button | None:
+    def _entry_button(self, entry_id: str, lang: str, prefix: str = "", action: str = "a") -> Button | None:
         entry = self.kb.get(entry_id)
         if entry is None:
             return None
-        return Button(prefix + self.title(entry, lang), callbacks.encode("a", entry_id))
+        return Button(prefix + self.title(entry, lang), callbacks.encode(action, entry_id))
 
     def human_button(self, lang: str, entry_id: str = "") -> Button:
         return Button("🙋 " + _(lang, "Talk to a person"), callbacks.encode("h", entry_id))
@@ -365,7 +366,8 @@ class Renderer:
 
     def suggest(self, entry_ids: Sequence[str], lang: str) -> Screen:
         text = _(lang, "I'm not sure I understood. Did you mean one of these?")
-        rows = [(b,) for b in (self._entry_button(e, lang) for e in entry_ids) if b]
+        # "g": the pick also teaches the bot (the question becomes a candidate phrasing)
+        rows = [(b,) for b in (self._entry_button(e, lang, action="g") for e in entry_ids) if b]
         rows.append((Button("🙋 " + _(lang, "None of these — talk to a person"), callbacks.encode("h")),))
         return Screen(esc(text), text, tuple(rows))
 
@@ -851,6 +853,138 @@ class Renderer:
             )
         html_text = "\n".join(lines)
         return Screen(html_text, _plain(html_text))
+
+    # -- learning from real questions (bot.core.learning) ------------------------------------
+
+    def _label_button(self, ticket_id: int, choice: str, label: str) -> Button | None:
+        try:
+            return Button(label, callbacks.encode("v", f"{ticket_id}.{choice}"))
+        except ValueError:  # an entry id too long for Telegram's 64 bytes of button data
+            return None
+
+    def label_prompt(
+        self,
+        lang: str,
+        ticket_id: int,
+        questions: Sequence[str],
+        guesses: Sequence[str],
+        *,
+        every_topic: bool = False,
+    ) -> Screen:
+        """After /close, in the ticket's topic: what was this about? The person's questions
+        (identifiers hidden) become examples of the topic picked, for a maintainer to review.
+        ``guesses``: the bot's best guesses, offered first; ``every_topic``: every entry."""
+        title = _(lang, "What was this about?")
+        asked = _(lang, "What they asked (identifiers hidden):")
+        why = _(
+            lang,
+            "Pick the topic that answers it: these questions become examples the bot learns from, once a maintainer has reviewed them. “None of these”: examples of questions the bot should not answer.",
+        )
+        lines = [f"<b>{esc(title)}</b>", esc(asked)]
+        lines.extend("• " + esc(question) for question in questions)
+        lines.append("\n" + esc(why))
+        rows: list[tuple[Button, ...]] = []
+        if every_topic:
+            buttons = [
+                self._label_button(ticket_id, entry.id, self.title(entry, lang))
+                for category in CATEGORIES
+                for entry in self.kb.in_category(category)
+            ]
+            found = [b for b in buttons if b]
+            rows.extend(tuple(found[i : i + 2]) for i in range(0, len(found), 2))
+        else:
+            for entry_id in guesses:
+                entry = self.kb.get(entry_id)
+                button = self._label_button(ticket_id, entry_id, self.title(entry, lang)) if entry else None
+                if button:
+                    rows.append((button,))
+            more = self._label_button(ticket_id, "+", "📚 " + _(lang, "Another topic…"))
+            if more:
+                rows.append((more,))
+        none = self._label_button(ticket_id, "-", "✖️ " + _(lang, "None of these"))
+        if none:
+            rows.append((none,))
+        html_text = "\n".join(lines)
+        return Screen(html_text, _plain(html_text), tuple(rows))
+
+    def label_done(self, lang: str, entry_id: str | None, kept: int, *, already: bool = False) -> Screen:
+        """The label prompt once a volunteer has answered it (no buttons left)."""
+        if already:
+            text = _(lang, "This conversation was already labelled.")
+        elif kept == 0:
+            text = _(lang, "Thank you. There was no question to learn from in this conversation.")
+        elif entry_id is None:
+            text = _(
+                lang,
+                "Thank you: {count} question(s) kept as examples of questions the bot should not answer, for a maintainer to review.",
+                count=kept,
+            )
+        else:
+            entry = self.kb.get(entry_id)
+            text = _(
+                lang,
+                "Thank you: {count} question(s) kept as examples of “{title}” ({id}), for a maintainer to review.",
+                count=kept,
+                title=self.title(entry, lang) if entry else entry_id,
+                id=entry_id,
+            )
+        return Screen(esc(text), text)
+
+    def learn_card(
+        self,
+        lang: str,
+        group: Group | None,
+        *,
+        waiting: int,
+        candidates: int,
+        same_topic: int = 0,
+        notice: str = "",
+    ) -> Screen:
+        """/learn (admins): one candidate phrasing to accept into the knowledge base or reject.
+        ``waiting``: new groups left (``candidates`` questions); ``same_topic``: new groups of the
+        same topic and language (for "accept all"); ``notice``: what the last button did."""
+        parts_html: list[str] = [f"<i>{esc(notice)}</i>"] if notice else []
+        if group is None:
+            text = _(lang, "No phrasings are waiting for review.")
+            parts_html.append(esc(text))
+            html_text = "\n\n".join(parts_html)
+            return Screen(html_text, _plain(html_text))
+        heading = _(lang, "Phrasings to review: {count} ({questions} questions)", count=waiting, questions=candidates)
+        if group.topic == OUT_OF_SCOPE:
+            where = _(lang, "Off-topic: the bot should not answer this")
+        else:
+            entry = self.kb.get(group.topic)
+            where = f"{self.title(entry, lang) if entry else group.topic} ({group.topic})"
+        how = {
+            SUGGESTION: _(lang, "picked among suggestions"),
+            REPHRASE: _(lang, "asked again in other words"),
+            VOLUNTEER: _(lang, "labelled by a volunteer"),
+        }
+        sources = ", ".join(f"{how.get(source, source)} ×{count}" for source, count in sorted(group.sources.items()))
+        people = _(lang, "Asked {count} time(s): {sources}", count=group.count, sources=sources)
+        parts_html.append(
+            f"<b>{esc(heading)}</b>\n{esc(where)} · {group.lang.upper()} · #{group.id}\n\n“{esc(group.text)}”\n\n{esc(people)}"
+        )
+        number = group.id
+        rows: list[tuple[Button, ...]] = [
+            (
+                Button("✅ " + _(lang, "Accept"), callbacks.encode("e", f"a{number}")),
+                Button("✖️ " + _(lang, "Reject"), callbacks.encode("e", f"r{number}")),
+            )
+        ]
+        if same_topic > 1:
+            rows.append(
+                (
+                    Button(
+                        "✅ " + _(lang, "Accept all {count}", count=same_topic), callbacks.encode("e", f"A{number}")
+                    ),
+                    Button("✖️ " + _(lang, "Reject all {count}", count=same_topic), callbacks.encode("e", f"R{number}")),
+                )
+            )
+        if waiting > 1:
+            rows.append((Button("⏭ " + _(lang, "Next"), callbacks.encode("e", f"s{number}")),))
+        html_text = "\n\n".join(parts_html)
+        return Screen(html_text, _plain(html_text), tuple(rows))
 
 
 def _plain(html_text: str) -> str:

@@ -222,6 +222,7 @@ async def bench(users: int, known: int, conn, server) -> int:
         finally:
             await app.updater.stop()
             await app.stop()
+            await app.post_stop(app)  # the outbox's workers
             await app.shutdown()
             await app.post_shutdown(app)
 

@@ -455,6 +455,7 @@ async def build() -> str:
         finally:
             await app.updater.stop()
             await app.stop()
+            await app.post_stop(app)  # the outbox's workers
             await app.shutdown()
             await app.post_shutdown(app)
         assert not fake.errors, fake.errors

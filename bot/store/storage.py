@@ -772,6 +772,9 @@ class Storage:
         """A delivery succeeded: remove it from the outbox and, for a relayed message, record
         ``relay = (ticket_id, direction, user_message_id, group_message_id)``; with
         ``first_reply``, stamp the ticket's first volunteer reply if it has none yet."""
+        if relay is None:  # one statement: no transaction needed
+            await self.db.execute_fetchall("DELETE FROM outbox WHERE id = ?", (item_id,))
+            return
         async with self._transaction() as db:
             await db.execute_fetchall("DELETE FROM outbox WHERE id = ?", (item_id,))
             if relay is not None:

@@ -297,25 +297,27 @@ class Outbox:
             self._running.pop(lane, None)
 
     async def _flush(self, lane: Lane) -> None:
+        """Send the lane's deliveries in order. What is queued meanwhile kicks the lane, so the
+        worker looks again (``_again``) instead of reading the lane after every send."""
         kind = self.kinds[lane[0]]
-        while not self._stopping:
+        items = await self.storage.outbox(lane)
+        while items and not self._stopping:
             if not kind.ready():
                 return  # kicked again when it is
-            items = await self.storage.outbox(lane)
-            if not items:
-                return
             item, now = items[0], utc_now()
             if item.next_attempt_at > now:
                 self.kick(lane, (item.next_attempt_at - now).total_seconds())
                 return
             try:
                 await kind.deliver(item)
+                items = items[1:]
             except RetryAfter as exc:
                 await self._postpone(item, "RetryAfter", _seconds(exc))
                 return
             except (BadRequest, Forbidden, ChatMigrated) as exc:  # refused: retrying would not help
                 if not await kind.refused(item, exc):
                     return
+                items = await self.storage.outbox(lane)  # the refusal may have changed the lane
             except TelegramError as exc:  # TimedOut, 5xx, a broken connection ...
                 await self._postpone(item, type(exc).__name__)
                 return

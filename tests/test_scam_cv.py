@@ -37,9 +37,9 @@ def test_enough_examples_per_language(kb: knowledge.KnowledgeBase, lang: str) ->
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_floors(cv: ScamCV, lang: str) -> None:
-    """Floors a little under the figures of 2026-12-06 (caught 68-72%, flagged 9-11%)."""
-    assert cv.rates[lang]["caught"] >= 0.62, cv.table()
-    assert cv.rates[lang]["false_alarms"] <= 0.13, cv.table()
+    """Floors a little under today's grouped cross-validation (caught 68-74%, flagged 2-3%)."""
+    assert cv.rates[lang]["caught"] >= 0.64, cv.table()
+    assert cv.rates[lang]["false_alarms"] <= 0.04, cv.table()
 
 
 def test_the_classifier_catches_scams_no_rule_names(kb: knowledge.KnowledgeBase) -> None:
@@ -48,7 +48,7 @@ def test_the_classifier_catches_scams_no_rule_names(kb: knowledge.KnowledgeBase)
     radar = build(kb)
     text = (
         "Final notice regarding your file. An open balance of $340 remains on your record. "
-        "Settle it before Friday to avoid referral: settle-case-portal.com/ref/4471"
+        "Settle it before Friday to avoid referral. Call 888-555-0199 with your card ready."
     )
     assert kb.scam_patterns is not None and kb.scam_patterns.check(text, "en") is None
     hit = radar.check(text, "en")

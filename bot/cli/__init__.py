@@ -144,7 +144,7 @@ def cmd_eval_scam(args: argparse.Namespace, settings: Settings) -> int:
             print(f"[{e.lang}] missed scam ({e.family}, score {judged.score:.2f}): {e.text}")
         for judged in report.false_alarms:
             e = judged.example
-            print(f"[{e.lang}] false alarm by {judged.part(report.threshold)} ({e.family}): {e.text}")
+            print(f"[{e.lang}] false alarm by {judged.part(report.thresholds)} ({e.family}): {e.text}")
     return _below_target(report.failures(), args.strict)
 
 

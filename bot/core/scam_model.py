@@ -77,7 +77,8 @@ class ScamRadar:
 
     patterns: ScamPatterns | None
     classifier: ScamClassifier | None
-    threshold: float = 1.0
+    #: language -> the classifier's score from which it warns (cross-validated per language)
+    thresholds: dict[str, float] = field(default_factory=dict)
     cv: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def check(self, text: str, lang: str) -> ScamHit | None:
@@ -88,7 +89,8 @@ class ScamRadar:
             return rule
         if self.classifier is None or not text.strip():
             return None
-        if float(self.classifier.score([text], [lang])[0]) >= self.threshold:
+        threshold = self.thresholds.get(lang, max(self.thresholds.values(), default=float("inf")))
+        if float(self.classifier.score([text], [lang])[0]) >= threshold:
             return ScamHit(MODEL_LABEL, (), MODEL_ENTRY)
         return None
 
@@ -153,7 +155,7 @@ def build(kb: KnowledgeBase) -> ScamRadar:
     if len({e.scam for e in examples}) < 2 or len(examples) < 4 * FOLDS:
         return ScamRadar(kb.scam_patterns, None)
     result = cross_validate(kb)
-    return ScamRadar(kb.scam_patterns, ScamClassifier().fit(examples), result.threshold, result.rates)
+    return ScamRadar(kb.scam_patterns, ScamClassifier().fit(examples), result.thresholds, result.rates)
 
 
 @dataclass(frozen=True)
@@ -167,16 +169,16 @@ class Judged:
     rule: str | None
     group: int
 
-    def part(self, threshold: float) -> str | None:
+    def part(self, thresholds: dict[str, float]) -> str | None:
         """What warned: the rule's name, ``model``, or None."""
         if self.rule is not None:
             return self.rule
-        return MODEL_LABEL if self.score >= threshold else None
+        return MODEL_LABEL if self.score >= thresholds.get(self.example.lang, float("inf")) else None
 
 
 @dataclass
 class ScamCV:
-    threshold: float
+    thresholds: dict[str, float]
     judged: list[Judged]
     rates: dict[str, dict[str, float]] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -188,8 +190,8 @@ class ScamCV:
                 continue
             scams = [j for j in mine if j.example.scam]
             innocent = [j for j in mine if not j.example.scam]
-            parts_s = [j.part(self.threshold) for j in scams]
-            parts_i = [j.part(self.threshold) for j in innocent]
+            parts_s = [j.part(self.thresholds) for j in scams]
+            parts_i = [j.part(self.thresholds) for j in innocent]
             counts = {
                 "scams": len(scams),
                 "innocent": len(innocent),
@@ -206,11 +208,11 @@ class ScamCV:
 
     @property
     def missed(self) -> list[Judged]:
-        return [j for j in self.judged if j.example.scam and j.part(self.threshold) is None]
+        return [j for j in self.judged if j.example.scam and j.part(self.thresholds) is None]
 
     @property
     def false_alarms(self) -> list[Judged]:
-        return [j for j in self.judged if not j.example.scam and j.part(self.threshold) is not None]
+        return [j for j in self.judged if not j.example.scam and j.part(self.thresholds) is not None]
 
     def failures(self) -> list[str]:
         return missed(self.rates, TARGETS)
@@ -228,14 +230,15 @@ class ScamCV:
                 f"{c['innocent']:>10}{rates['false_alarms']:>9.1%}{c['alarms_rule']:>6}{c['alarms_model']:>7}"
             )
         groups = len({j.group for j in self.judged})
+        scores = ", ".join(f"{lang} {value:.3f}" for lang, value in self.thresholds.items())
         lines += [
             "",
-            f"a rule always warns; the classifier warns from a score of {self.threshold:.3f} (chosen by the",
-            f"cross-validation: rules and classifier together flag at most {AIM_FALSE_ALARMS:.0%} of the innocent messages of",
-            "any language). caught: scams warned about; flagged: innocent look-alikes warned about; rule /",
-            "model: how many of them a rule warned about, how many only the classifier.",
-            f"{FOLDS} folds over {groups} groups (translations and near copies of one message stay in one",
-            "group): each message is judged by a classifier trained without its group.",
+            f"A rule always warns; the classifier warns from a score of {scores}, chosen by",
+            f"cross-validation per language: rules and classifier together flag at most {AIM_FALSE_ALARMS:.0%} of its",
+            "innocent messages. caught: scams warned about; flagged: innocent look-alikes warned about;",
+            "rule / model: how many of them a rule warned about, how many only the classifier.",
+            f"{FOLDS} folds over {groups} groups (translations and near copies of one message are one group):",
+            "each message is judged by a classifier trained without its group.",
         ]
         return "\n".join(lines)
 
@@ -255,19 +258,25 @@ def cross_validate(kb: KnowledgeBase) -> ScamCV:
         scores[test] = model.score([examples[i].text for i in test], [examples[i].lang for i in test])
     patterns = kb.scam_patterns
     rules = [patterns.check(e.text, e.lang) if patterns is not None else None for e in examples]
-    threshold = choose_threshold(examples, scores, np.array([r is not None for r in rules]))
+    fired = np.array([r is not None for r in rules])
+    thresholds = {}
+    for lang in LANGS:
+        mine = [i for i, e in enumerate(examples) if e.lang == lang]
+        if mine:
+            threshold = choose_threshold([examples[i] for i in mine], scores[mine], fired[mine])
+            thresholds[lang] = round(threshold, 4)
     judged = [
         Judged(e, float(s), r.rule if r is not None else None, g)
         for e, s, r, g in zip(examples, scores, rules, group_of)
     ]
-    return ScamCV(round(threshold, 4), judged)
+    return ScamCV(thresholds, judged)
 
 
 def choose_threshold(examples: Sequence[ScamExample], scores: np.ndarray, fired: np.ndarray) -> float:
-    """The classifier's threshold: the one that catches the most scams in the worst language
-    while rules and classifier together flag at most ``AIM_FALSE_ALARMS`` of the innocent
-    messages of every language (where the rules alone flag more, the classifier may add no
-    false alarm there)."""
+    """The classifier's threshold for ``examples`` (one language): the one that catches the most
+    scams while rules and classifier together flag at most ``AIM_FALSE_ALARMS`` of the innocent
+    messages (where the rules alone flag more, the classifier may add no false alarm). With
+    several languages, the most scams in the worst one."""
     is_scam = np.array([e.scam for e in examples])
     langs = np.array([e.lang for e in examples])
     present = [lang for lang in LANGS if (langs == lang).any()]

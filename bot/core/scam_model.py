@@ -259,7 +259,7 @@ def cross_validate(kb: KnowledgeBase) -> ScamCV:
     patterns = kb.scam_patterns
     rules = [patterns.check(e.text, e.lang) if patterns is not None else None for e in examples]
     fired = np.array([r is not None for r in rules])
-    thresholds = {}
+    thresholds: dict[str, float] = {}
     for lang in LANGS:
         mine = [i for i, e in enumerate(examples) if e.lang == lang]
         if mine:

@@ -5,11 +5,14 @@ is about ("paid-reopening"), but only catch the wordings someone wrote a pattern
 classifier learns from labelled messages kept in the knowledge base (``scam-examples/<lang>.yaml``:
 scams of many families and innocent look-alikes that share their words) and catches the rest.
 
-A rule that fires always warns: each rule was written for one scam wording, and a warning on an
-honest message costs little, while a missed scam can cost someone their savings. The classifier
-adds the scams no rule names, from ``threshold`` on; the threshold comes from cross-validation
-over the examples: the classifier on its own flags at most ``AIM_FALSE_ALARMS`` of the innocent
-messages in each language. ``python -m bot eval --scam`` prints the figures of both together.
+A warning is for a person about to pay or hand over documents. A rule names an offer (money
+AND a scam signal, not a single word) and stays quiet on a message that reports a scam, refuses
+one or asks how to recognise one (its ``unless:`` signals): such a message gets the scam topics'
+answers, and only the classifier may still warn. The classifier adds the scams no rule names,
+from a threshold per language chosen by grouped cross-validation over the examples: rules and
+classifier together flag at most ``AIM_FALSE_ALARMS`` of the innocent messages of that language.
+``python -m bot eval --scam`` prints the figures of both together (``--show-misses``: each
+missed scam and each false alarm, with the rule or "model" that fired).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from bot.core.langs import LANGS
 from bot.core.scamradar import ScamHit, ScamPatterns
 from bot.core.targets import missed
 
-#: Innocent messages flagged, at most, per language, in cross-validation.
+#: Innocent messages flagged (rules and classifier together), at most, per language, in
+#: cross-validation: the classifier's thresholds are chosen so.
 AIM_FALSE_ALARMS = 0.03
 #: Acceptance targets per language: scams caught, innocent look-alikes flagged.
 TARGETS = {"caught": (">=", 0.90), "false_alarms": ("<=", 0.04)}

@@ -44,14 +44,16 @@ SCAMS_ES = [
     ("me llamaron diciendo que eran de USCIS y que pague una multa o me deportan", "impersonation"),
     ("un agente de ICE me pide 400 dolares para no deportarme", "officer-asks-money"),
     ("Me piden foto del pasaporte y un selfie x whatsapp pa ayudarme con el caso", "documents-by-chat"),
-    ("Para el tramite migratorio debe pagar con tarjetas de regalo de Apple", "gift-card-or-crypto"),
-    ("me pidieron 300 en bitcoin pa adelantar mi cita", "gift-card-or-crypto-request"),
+    ("Para el tramite migratorio debe pagar con tarjetas de regalo de Apple", "gift-card"),
+    ("me pidieron 300 en bitcoin pa adelantar mi cita", "crypto-request"),
     ("Un notario en Hialeah me quiere llenar el asilo, eso es legal?", "notario-legal-advice"),
     ("la gestora me cobra 800 por meter el I-589", "notario-for-money"),
     ("URGENTE: si no realiza el pago hoy mismo su caso sera cerrado", "threat-and-payment"),
     ("Ultimos dias para pagar el permiso humanitario, no pierdas esta oportunidad", "urgent-payment"),
     ("me mandaron un link por el whatsapp pa poner mi contraseña de uscis", "documents-by-chat"),
     ("el muchacho me pidio un deposito por el zelle pa sacarme el parole a mi mama", "paid-reopening"),
+    ("USCIS AVISO: debe abonar la multa de $385 hoy en https://uscis-gov-pagos.com/multa", "fee-on-fake-site"),
+    ("me llego un mensaje que pague la tarifa del asilo en uscis-tarifa-asilo.net", "fee-on-fake-site"),
 ]
 
 SCAMS_HT = [
@@ -66,15 +68,16 @@ SCAMS_HT = [
     ("moun nan di li travay pou USCIS epi li vle m voye lajan", "impersonation"),
     ("yon ajan ICE mande m peye 300 dola pou yo pa arete m", "officer-asks-money"),
     ("yo mande m foto paspo m ak yon selfi sou whatsapp", "documents-by-chat"),
-    ("yo mande m peye an bitcoin pou ranje papye m", "gift-card-or-crypto"),
-    ("yo di m achte kat kado pou peye fre dosye imigrasyon", "gift-card-or-crypto"),
+    ("yo mande m peye an bitcoin pou ranje papye m", "crypto"),
+    ("yo di m achte kat kado pou peye fre dosye imigrasyon", "gift-card"),
     ("yon note piblik ap ofri m ranpli azil mwen", "notario-legal-advice"),
     ("konsiltan an mande m 600 dola pou papye yo", "notario-for-money"),
     ("si ou pa peye jodi a y ap depote w", "threat-and-payment"),
-    ("Denye chans! peye kounye a pou w pa pedi plas ou", "urgent-payment"),
+    ("Denye chans! peye fre dosye a kounye a pou w pa pedi plas ou", "urgent-payment"),
     ("yo voye yon lyen sou whatsapp pou m mete modpas kont USCIS mwen", "documents-by-chat"),
     ("Yo di parol la ap pwolonje, fo w peye 300 dola pou ekstansyon an", "paid-reopening"),
     ("yon moun sou facebook di li ka pwolonje parol mwen pou 400 dola", "paid-reopening"),
+    ("DHS: peye amann $250 la sou dhs-regleman.net anvan vandredi", "fee-on-fake-site"),
 ]
 
 SCAMS_EN = [
@@ -85,12 +88,12 @@ SCAMS_EN = [
     ("limited spots on the priority list, $250 deposit to hold your place", "spots-for-sale"),
     ("Guaranteed green card in 6 months, only $2,000, 100% approval", "guaranteed-result-for-money"),
     ("he says he has inside contacts at USCIS and can fast track my asylum for a fee", "guaranteed-result-for-money"),
-    ("someone claiming to be from USCIS called me about a problem with my file", "impersonation"),
+    ("someone claiming to be from USCIS called me about a problem with my file", "impersonation-contact"),
     ("an immigration officer texted me on WhatsApp asking for my A-number", "fake-officer"),
     ("an ICE agent told me to pay $1,500 or I will be detained", "officer-asks-money"),
     ("They want a photo of my passport and a selfie sent on Telegram", "documents-by-chat"),
-    ("they said I must pay the USCIS fee with Google Play gift cards", "gift-card-or-crypto"),
-    ("they asked me to send 300 USDT to process my work permit", "gift-card-or-crypto-request"),
+    ("they said I must pay the USCIS fee with Google Play gift cards", "gift-card"),
+    ("they asked me to send 300 USDT to process my work permit", "crypto-request"),
     ("the notario at the store offered to fill out my asylum papers", "notario-legal-advice"),
     ("an immigration consultant charges 900 to do my TPS", "notario-for-money"),
     ("Pay the fine today or you will be deported, final notice", "threat-and-payment"),
@@ -98,6 +101,8 @@ SCAMS_EN = [
     ("they sent me a link on whatsapp to enter my uscis account password", "documents-by-chat"),
     ("someone is selling the I-134A sponsorship for $300", "paid-reopening"),
     ("a lady on tiktok can get you a sponsor, just send the money by cash app", "paid-reopening"),
+    ("USCIS: pay the $3.95 redelivery fee for your work permit card at uscis-card-delivery.info", "fee-on-fake-site"),
+    ("Your myUSCIS account is locked. Enter your password at bit.ly/uscis-restore", "login-on-fake-site"),
 ]
 
 # --- honest questions that must not trigger --------------------------------------------------
@@ -124,6 +129,12 @@ HONEST_ES = [
     "como reporto un fraude de inmigracion?",
     "la corte de inmigracion me mando una carta, que significa?",
     "¿Puedo mandar dinero a mi mamá en Cuba si tengo el parole vencido?",
+    # they ask about or report a scam, or refuse: the scam topics answer, no warning
+    "En Facebook vi un anuncio de nuevo parole con pagos por Zelle. No voy a pagar nada, donde lo reporto?",
+    "me estafaron, le pague 900 por zelle a un gestor por un sponsor. puedo denunciarlo?",
+    "mi abogada me dijo que no puede garantizar el asilo, cobra 3000 en cuotas",
+    "pague la tarifa del TPS en my.uscis.gov y me mando a pay.gov, es normal?",
+    "vi en cibercuba.com que van a reabrir el parole, es verdad?",
 ]
 
 HONEST_HT = [
@@ -147,6 +158,9 @@ HONEST_HT = [
     "avoka m nan ekri m sou whatsapp, eske se nomal?",
     "mwen bezwen yon avoka gratis",
     "m pa gen lajan pou peye avoka, kisa m ka fe?",
+    "M wè yon anons nouvo parol ak peman pa Zelle. M p ap peye anyen, kote pou m rapòte l?",
+    "avoka a di m li pa ka garanti anyen, men li mande 150 dola pou konsiltasyon",
+    "m peye frè TPS la sou my.uscis.gov, li voye m sou pay.gov",
 ]
 
 HONEST_EN = [
@@ -170,6 +184,11 @@ HONEST_EN = [
     "the immigration court sent me a letter, what does it mean?",
     "can I send money to my family in Venezuela?",
     "I lost my job and can't pay rent, what help is there?",
+    "saw an ad for a new parole with payment by Zelle. I'm not paying anything, where do I report it?",
+    "If someone offers to reopen parole for money, who do I report it to?",
+    "Our attorney filed my motion to reopen and billed $1,200. Is that normal?",
+    "The lawyer said she can't guarantee anything, her fee is $4,000 in 8 payments",
+    "I paid the I-765 fee on https://my.uscis.gov and it sent me to pay.gov, is that right?",
 ]
 
 
@@ -294,6 +313,42 @@ def test_wildcards_whole_words_and_dollar_sign(tmp_path):
     assert patterns.check("m ap peye pou relouvri", "ht").rule == "paid-reopening"
 
 
+def test_unless_stops_a_rule(tmp_path):
+    body = SMALL.replace(
+        "rules:", "  refusal:\n    es: [no voy a pagar]\n    ht: [m p ap peye]\n    en: [not paying]\nrules:"
+    ).replace("    all: [money, reopen]\n", "    all: [money, reopen]\n    unless: [refusal]\n")
+    patterns, problems = _patterns(tmp_path, body)
+    assert problems == []
+    assert patterns.check("te cobran para reabrir").rule == "paid-reopening"
+    assert patterns.check("dicen que reabren, no voy a pagar a nadie") is None
+    assert patterns.check("they reopen it if you pay? I'm not paying") is None
+
+
+def test_unless_is_checked(tmp_path):
+    body = SMALL.replace("    all: [money, reopen]\n", "    all: [money, reopen]\n    unless: [money, refusal]\n")
+    patterns, problems = _patterns(tmp_path, body)
+    f = tmp_path / "scam-patterns.yaml"
+    assert patterns is None
+    assert problems == [
+        f'{f}:13: the rule "paid-reopening" names the signal "money" both in all: and in unless:, so it never matches',
+        f'{f}:13: the rule "paid-reopening" uses the signal "refusal", which is not defined under signals: (known: money, reopen)',
+    ]
+
+
+def test_web_addresses_that_are_not_government_ones_are_marked():
+    assert scamradar.mark_links("pague en https://uscis-gov-pagos.com/multa hoy") == (
+        "pague en https://uscis-gov-pagos.com/multa weblink  hoy"
+    )
+    assert scamradar.mark_links("bit.ly/abc and dhs-pay.net.") == "bit.ly/abc weblink  and dhs-pay.net weblink ."
+    for text in (
+        "entre a my.uscis.gov y pay.gov",
+        "U.S. citizen, 3.5 dolares, p.m.",
+        "gratis nèt nèt",
+        "casa.Me dijeron",
+    ):
+        assert scamradar.mark_links(text) == text
+
+
 def test_missing_file_is_an_empty_radar(tmp_path):
     patterns, problems = load_patterns(tmp_path / "scam-patterns.yaml")
     assert problems == []
@@ -345,7 +400,7 @@ extra: 1
     assert problems == [
         f'{f}:2: the signal "money" has no "ht:" list; every signal needs es:, ht: and en:',
         f'{f}:5: unknown language "fr" in the signal "money" (allowed: es, ht, en)',
-        f'{f}:9: unknown field "entyr" in a rule (allowed: name, all, entry)',
+        f'{f}:9: unknown field "entyr" in a rule (allowed: name, all, unless, entry)',
         f'{f}:10: unknown part "extra" (allowed: signals, rules); check the spelling, and indent signal names under signals:',
     ]
 

@@ -140,10 +140,12 @@ def cmd_eval_scam(args: argparse.Namespace, settings: Settings) -> int:
     print(report.table())
     if args.show_misses:
         print()
-        for example in report.missed:
-            print(f"[{example.lang}] missed scam ({example.family}): {example.text}")
-        for example in report.false_alarms:
-            print(f"[{example.lang}] false alarm ({example.family}): {example.text}")
+        for judged in report.missed:
+            e = judged.example
+            print(f"[{e.lang}] missed scam ({e.family}, score {judged.score:.2f}): {e.text}")
+        for judged in report.false_alarms:
+            e = judged.example
+            print(f"[{e.lang}] false alarm by {judged.part(report.thresholds)} ({e.family}): {e.text}")
     return _below_target(report.failures(), args.strict)
 
 

@@ -5,13 +5,17 @@ of that file), so maintainers can extend them without touching code:
 
 - a *signal* is a named group of phrases per language (es, ht, en): ``payment``,
   ``reopening``, ``guarantee`` ...;
-- a *rule* names signals that must *all* be present: ``paid-reopening: [payment, reopening]``.
-  The first rule (in file order) whose signals are all found wins.
+- a *rule* names signals that must *all* be present: ``paid-reopening: [payment, reopening]``,
+  and may name signals that must *not* be (``unless: [not_an_offer]``: a message that asks how
+  to report a scam, or says the person will not pay, is no offer to warn about). The first rule
+  (in file order) that matches wins.
 
 Phrases and messages are compared after ``bot.core.normalize.fold`` (no accents, no capitals, no
 punctuation), as whole words: "pago" does not match inside "pagoda". ``reabr*`` matches every
 word starting with "reabr"; a lone ``*`` stands for any one word ("extender * parole").
-The "$" sign is read as the word "usd" on both sides, so "$" in a list matches "$500".
+The "$" sign is read as the word "usd" on both sides, so "$" in a list matches "$500". A web
+address that is not a government one (``uscis-pagos.com``, not ``my.uscis.gov``) is followed by
+the word ``weblink`` (``LINK_WORD``), so a signal can name "a link" whatever its words.
 
 ``ScamPatterns.check(text, lang)`` always looks for the phrases of all three languages (people
 mix them); ``lang`` adds that language's informal abbreviations ("m" -> "mwen", "x" -> "por"),
@@ -33,11 +37,35 @@ from bot.core.yamlload import LineDict, LineList, load_yaml
 
 FILE_NAME = "scam-patterns.yaml"
 TOP_KEYS = ("signals", "rules")
-RULE_KEYS = ("name", "all", "entry")
+RULE_KEYS = ("name", "all", "unless", "entry")
 #: A wildcard needs at least this many letters before the "*" ("reabr*", not "pa*").
 MIN_STEM = 3
 #: Longest message looked at (Telegram's own limit is 4,096 characters).
 MAX_CHECK = 8000
+#: The word added after a web address that is not a government one ("uscis-pagos.com").
+LINK_WORD = "weblink"
+#: Endings of the web addresses that get ``LINK_WORD`` (.gov and .mil never do).
+LINK_ENDINGS = (
+    "com",
+    "net",
+    "org",
+    "info",
+    "us",
+    "io",
+    "ly",
+    "site",
+    "online",
+    "app",
+    "xyz",
+    "biz",
+    "click",
+    "store",
+    "shop",
+    "ht",
+)
+_LINK = re.compile(
+    r"(?i)\b(?:https?://)?(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(" + "|".join(LINK_ENDINGS) + r")\b(?:/[^\s]*)?"
+)
 
 _NAME = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 _ENTRY = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -53,6 +81,8 @@ class Rule:
     #: optional knowledge entry to show with the warning (e.g. "scam-reopening")
     entry: str | None = None
     line: int = 0
+    #: signals that stop the rule: none of them may be present
+    unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,7 +139,9 @@ class ScamPatterns:
             return seen[signal]
 
         for rule in self.rules:
-            if all(find(signal) is not None for signal in rule.signals):
+            if all(find(signal) is not None for signal in rule.signals) and not any(
+                find(signal) is not None for signal in rule.unless
+            ):
                 evidence = tuple((s, seen[s] or "") for s in rule.signals)
                 return ScamHit(rule.name, rule.signals, rule.entry, evidence)
         return None
@@ -120,7 +152,7 @@ class ScamPatterns:
 
 def _fold_long(text: str) -> str:
     """``fold`` for texts longer than its limit: cut between words, fold each piece."""
-    text = text[:MAX_CHECK].replace("$", " usd ")
+    text = mark_links(text[:MAX_CHECK]).replace("$", " usd ")
     if len(text) <= MAX_TEXT:
         return fold(text)
     pieces, start = [], 0
@@ -133,6 +165,13 @@ def _fold_long(text: str) -> str:
         pieces.append(fold(text[start:end]))
         start = end
     return " ".join(p for p in pieces if p)
+
+
+def mark_links(text: str) -> str:
+    """``text`` with ``LINK_WORD`` after each web address that is not a government one."""
+    if "." not in text:
+        return text
+    return _LINK.sub(lambda m: f"{m.group(0)} {LINK_WORD} ", text)
 
 
 def _variants(text: str, lang: str | None) -> list[str]:
@@ -268,8 +307,9 @@ def parse_patterns(text: str, label: str = FILE_NAME) -> tuple[ScamPatterns | No
     used: set[object] = set()
     if isinstance(data.get("rules"), list):
         for item in data["rules"]:
-            if isinstance(item, dict) and isinstance(item.get("all"), list):
-                used.update(s for s in item["all"] if isinstance(s, str))
+            for key in ("all", "unless"):
+                if isinstance(item, dict) and isinstance(item.get(key), list):
+                    used.update(s for s in item[key] if isinstance(s, str))
     signal_lines = data["signals"].key_lines if isinstance(data.get("signals"), LineDict) else {}
     for name in signals:
         if name not in used:
@@ -427,7 +467,7 @@ def _parse_rules(data: LineDict, signals: Mapping[str, object], add) -> list[Rul
         ok = True
         for key in item:
             if key not in RULE_KEYS:
-                add(item.key_lines[key], f'unknown field "{key}" in a rule (allowed: name, all, entry)')
+                add(item.key_lines[key], f'unknown field "{key}" in a rule (allowed: name, all, unless, entry)')
                 ok = False
         name = item.get("name")
         who = f'the rule "{name}"' if isinstance(name, str) and name.strip() else "this rule"
@@ -469,10 +509,32 @@ def _parse_rules(data: LineDict, signals: Mapping[str, object], add) -> list[Rul
                     ok = False
             if len(set(map(str, wanted))) != len(wanted):
                 add(item.key_lines["all"], f"{who} names the same signal twice", "warning")
+        unless = item.get("unless", LineList())
+        if "unless" in item:
+            if not isinstance(unless, LineList) or not unless:
+                add(
+                    item.key_lines["unless"],
+                    f"unless: of {who} must be a list of signal names in [ ], like [not_an_offer]",
+                )
+                ok = False
+                unless = LineList()
+            else:
+                for sig, sig_line in zip(unless, unless.item_lines):
+                    if not isinstance(sig, str) or sig not in defined:
+                        add(
+                            sig_line,
+                            f"{who} uses the signal {_describe(sig)}, which is not defined under signals: (known: {known})",
+                        )
+                        ok = False
+                    elif sig in wanted:
+                        add(
+                            sig_line, f'{who} names the signal "{sig}" both in all: and in unless:, so it never matches'
+                        )
+                        ok = False
         entry = item.get("entry")
         if "entry" in item and not (isinstance(entry, str) and _ENTRY.match(entry)):
             add(item.key_lines["entry"], f"entry: of {who} must be the id of a knowledge entry, like scam-reopening")
             ok = False
-        if ok and all(s in signals for s in wanted):
-            out.append(Rule(str(name), tuple(dict.fromkeys(wanted)), entry, at))
+        if ok and all(s in signals for s in (*wanted, *unless)):
+            out.append(Rule(str(name), tuple(dict.fromkeys(wanted)), entry, at, tuple(dict.fromkeys(unless))))
     return out

@@ -84,7 +84,9 @@ async def test_only_members_of_the_group_reach_the_person(group_desk: RunningBot
     assert {c.params["user_id"] for c in fake.calls_to("getChatMember", since=mark)} >= {STRANGER, RESTRICTED}
 
     # A closed ticket: a member is told nothing was sent; a stranger is told nothing at all.
-    await sent(fake, lambda: fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", message_thread_id=topic))
+    closing = fake.mark()
+    fake.group_message(VOLUNTEERS, VOLUNTEER, "/close", message_thread_id=topic)
+    await fake.wait_for("closeForumTopic", lambda c: c.ok, since=closing)  # after its notes and the label prompt
     mark = fake.mark()
     fake.group_message(VOLUNTEERS, STRANGER, "¿sigue abierto?", message_thread_id=topic)
     [note] = await sent(

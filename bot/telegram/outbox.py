@@ -7,8 +7,9 @@ same transaction as the state change that causes it, e.g. ``Storage.create_ticke
 
 - a lane is ``("chat", chat_id)`` (the bot's own messages to a person or to the group),
   ``("user", ticket_id)`` or ``("group", ticket_id)`` (a ticket's relays, ``bot.telegram.relay``);
-- Telegram's limits are applied by the application's rate limiter (``bot.telegram.delivery``):
-  about 30 messages a second overall, 20 a minute in the group; a busy lane waits alone;
+- Telegram's limits: about 30 messages a second overall and 20 a minute in the group are
+  applied by the application's rate limiter (``bot.telegram.delivery``), about one a second
+  per private chat (bursts of 3) here; a busy lane waits alone;
 - what fails for a passing reason (429, 5xx, time-out, broken connection, a locked database)
   stays in the outbox and is retried with bounded back-off (``retry_base`` doubling up to
   ``retry_max``): **at least once**. A duplicate is possible when Telegram carried out a send
@@ -29,6 +30,7 @@ No message text and no name is logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import datetime as dt
 import logging
@@ -36,6 +38,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
@@ -56,6 +59,12 @@ _UNPARSEABLE = ("can't parse entities", "unsupported start tag", "can't find end
 TOPIC_GONE = ("thread not found", "topic_id_invalid", "topic_deleted", "topic not found", "topic_closed")
 #: Seconds the sends in progress get to finish at shutdown.
 STOP_GRACE = 3.0
+#: Telegram's pace for one private chat: about one message a second, short bursts allowed.
+#: (30 a second overall and 20 a minute per group are the rate limiter's, bot.telegram.delivery.)
+CHAT_BURST = 3
+CHAT_PER_SECOND = 1.0
+#: Pacers of chats not written to for this long are forgotten (memory stays flat).
+PACER_IDLE = 30.0
 
 
 class Batch(list["Delivery"]):
@@ -127,6 +136,7 @@ class Outbox:
         self._again: set[Lane] = set()
         self._timers: dict[Lane, asyncio.TimerHandle] = {}
         self._stopping = False
+        self._pacers: dict[Lane, tuple[AsyncLimiter, float]] = {}
         #: Deliveries retried so far, by reason (for tests and benchmarks).
         self.retried: dict[str, int] = {}
 
@@ -309,7 +319,8 @@ class Outbox:
                 self.kick(lane, (item.next_attempt_at - now).total_seconds())
                 return
             try:
-                await kind.deliver(item)
+                async with self._pace(lane):
+                    await kind.deliver(item)
                 items = items[1:]
             except RetryAfter as exc:
                 await self._postpone(item, "RetryAfter", _seconds(exc))
@@ -321,6 +332,20 @@ class Outbox:
             except TelegramError as exc:  # TimedOut, 5xx, a broken connection ...
                 await self._postpone(item, type(exc).__name__)
                 return
+
+    def _pace(self, lane: Lane) -> AsyncLimiter | contextlib.nullcontext[None]:
+        """One private chat's pace (a person's chat lane, or a ticket's lane to its person);
+        the group's is the rate limiter's."""
+        if lane[0] == "group" or (lane[0] == "chat" and lane[1] < 0):
+            return contextlib.nullcontext()
+        now = asyncio.get_running_loop().time()
+        if len(self._pacers) > 1000:
+            self._pacers = {k: v for k, v in self._pacers.items() if now - v[1] < PACER_IDLE}
+        limiter = (
+            self._pacers[lane][0] if lane in self._pacers else AsyncLimiter(CHAT_BURST, CHAT_BURST / CHAT_PER_SECOND)
+        )
+        self._pacers[lane] = (limiter, now)
+        return limiter
 
     async def _postpone(self, item: OutboxItem, why: str, at_least: float = 0.0) -> None:
         attempts = item.attempts + 1

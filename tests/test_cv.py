@@ -47,10 +47,20 @@ def test_safety_targets(cv: CrossValidation, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_accuracy_floors(cv: CrossValidation, lang: str) -> None:
-    """Regression floors a little under the figures of 2026-12-06 (top-1 87-90%, right 47-50%)."""
+    """Regression floors a little under the figures of 2026-12-06 with the confidence model
+    (top-1 87-90%, right 60-61%; 47-50% with score and margin thresholds)."""
     rates = cv.tallies[lang].rates()
     assert rates["top1"] >= 0.85, cv.table()
-    assert rates["right"] >= 0.43, cv.table()
+    assert rates["right"] >= 0.56, cv.table()
+
+
+def test_answers_are_decided_by_an_honest_confidence_model(cv: CrossValidation) -> None:
+    """The confidence model is fitted, every held-out phrasing got its probability from a model
+    fitted without its fold, and each language has its threshold."""
+    assert cv.confidence is not None
+    assert all(h.confidence is not None for h in cv.held)
+    assert set(cv.thresholds.confidence) == set(LANGS), cv.thresholds
+    assert all(0.5 < value <= 1.0 for value in cv.thresholds.confidence.values()), cv.thresholds
 
 
 @pytest.mark.xfail(strict=True, reason="top-1 >= 92% and right >= 70% are not reached yet (issue 16)")

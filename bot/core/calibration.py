@@ -37,7 +37,7 @@ from bot.core.langs import LANGS
 from bot.core.language import detector_for
 from bot.core.matching import Candidate, Matcher
 from bot.core.policy import DEFAULT, Thresholds, decide
-from bot.core.ranking import NO_MATCH, Ranker
+from bot.core.ranking import NO_MATCH, Confidence, Ranker, Scores
 from bot.core.targets import MATCHING, Tally, failures, table
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,13 @@ class Held:
     gold: str  # entry id or OUT_OF_SCOPE
     detected: str
     scores: np.ndarray  # one per class of ``CrossValidation.classes``
+    classifier: np.ndarray  # the classifier's decision values, same columns
+    matcher: np.ndarray  # the matcher's 0-1 scores, same columns
+    no_match: bool  # shares no word with the knowledge base
+    fold: int
+    #: probability that the first topic is right, from a confidence model fitted without this
+    #: phrasing's fold (None until ``cross_validate`` fits it)
+    confidence: float | None = None
 
 
 @dataclass
@@ -75,6 +82,8 @@ class CrossValidation:
     classes: list[str]
     held: list[Held]
     thresholds: Thresholds
+    #: the confidence model fitted on every held-out phrasing (what the bot uses), or None
+    confidence: Confidence | None = None
     tallies: dict[str, Tally] = field(default_factory=dict)
     confusions: Counter[tuple[str, str]] = field(default_factory=Counter)
 
@@ -87,7 +96,13 @@ class CrossValidation:
         t = self.thresholds
         lines += [
             "",
-            f"thresholds ({t.source}): answer >= {t.answer:.3f} and ahead by >= {t.margin:.3f}; suggest >= {t.suggest:.3f}",
+            f"thresholds ({t.source}): "
+            + (
+                "answer when confident >= " + ", ".join(f"{lang} {v:.3f}" for lang, v in t.confidence.items())
+                if t.confidence
+                else f"answer >= {t.answer:.3f} and ahead by >= {t.margin:.3f}"
+            )
+            + f"; suggest >= {t.suggest:.3f}",
             "top-1: right topic ranked first (answered or first suggestion); right/wrong: answered with the",
             "right/a wrong topic; found: right topic answered or suggested; answered: off-topic questions",
             "answered with a topic; language: detected correctly. Each phrasing was ranked by a model built",
@@ -167,27 +182,34 @@ def cross_validate(kb: KnowledgeBase, folds: int = FOLDS) -> CrossValidation:
     work = [[item for item, f in zip(items, fold_of) if f == fold] for fold in range(folds)]
     work = [test for test in work if test]
     held: list[Held] = []
-    for part in _map(partial(_rank_fold, kb, classes), work):
+    for part in _map(partial(_rank_fold, kb, classes), list(enumerate(work))):
         held.extend(part)
-    thresholds = choose_thresholds(classes, held)
-    result = CrossValidation(classes, held, thresholds)
+    base = choose_thresholds(classes, held)
+    held, confidence, thresholds = _confidence(classes, held, base)
+    result = CrossValidation(classes, held, thresholds, confidence)
     tally(result)
     return result
 
 
-def _rank_fold(kb: KnowledgeBase, classes: list[str], test: list[Example]) -> list[Held]:
+def _rank_fold(kb: KnowledgeBase, classes: list[str], job: tuple[int, list[Example]]) -> list[Held]:
     """Build the model without ``test`` and rank each of its phrasings (one fold)."""
-    column = {c: i for i, c in enumerate(classes)}
+    fold, test = job
     sub = without(kb, {item.key for item in test if item.key is not None})
     ranker = build_ranker(sub)
     detector = detector_for(sub)
     raw = ranker.scores([t.text for t in test], [t.lang for t in test])
+    where = {c: i for i, c in enumerate(classes)}
+    columns = [where[c] for c in ranker.classes]
     out = []
-    for item, row in zip(test, raw):
+    for i, item in enumerate(test):
         scores = np.full(len(classes), NO_MATCH)
-        for c, value in zip(ranker.classes, row):
-            scores[column[c]] = value
-        out.append(Held(item.text, item.lang, item.label, detector.detect(item.text).lang or "", scores))
+        scores[columns] = raw.fused[i]
+        clf = np.full(len(classes), -1.0)  # a class the fold's classifier never saw: ruled out
+        clf[columns] = raw.classifier[i]
+        match = np.zeros(len(classes))
+        match[columns] = raw.matcher[i]
+        detected = detector.detect(item.text).lang or ""
+        out.append(Held(item.text, item.lang, item.label, detected, scores, clf, match, bool(raw.no_match[i]), fold))
     return out
 
 
@@ -201,6 +223,93 @@ def _map(function, jobs: list) -> list:
         except (OSError, RuntimeError) as exc:  # no processes here (a sandbox): one by one
             log.warning("cross-validation in one process (%s)", exc.__class__.__name__)
     return [function(job) for job in jobs]
+
+
+# -- confidence ---------------------------------------------------------------------------------
+
+
+def _scores(held: Sequence[Held]) -> Scores:
+    return Scores(
+        np.array([h.scores for h in held]),
+        np.array([h.classifier for h in held]),
+        np.array([h.matcher for h in held]),
+        np.array([h.no_match for h in held]),
+        np.array([len(h.text.split()) for h in held], dtype=float),
+        tuple(h.lang for h in held),
+    )
+
+
+def _confidence(
+    classes: Sequence[str], held: list[Held], base: Thresholds
+) -> tuple[list[Held], Confidence | None, Thresholds]:
+    """Fit the confidence model of "the first topic is right" and choose its thresholds.
+
+    Honest by nesting: each phrasing's probability comes from a model fitted on the other
+    folds' held-out phrasings only, and the thresholds are chosen on those probabilities. The
+    model the bot uses is then fitted on every held-out phrasing. Falls back to ``base`` (score
+    and margin) when there is nothing to learn from (a single fold, all right or all wrong)."""
+    oos = classes.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in classes else -1
+    scores = _scores(held)
+    top = np.argsort(-scores.fused, axis=1, kind="stable")[:, 0]
+    names = np.array(classes, dtype=object)
+    right = names[top] == np.array([h.gold for h in held], dtype=object)
+    folds = np.array([h.fold for h in held])
+    if len(set(folds.tolist())) < 2 or right.all() or not right.any():
+        return held, None, base
+    probability = np.zeros(len(held))
+    for fold in sorted(set(folds.tolist())):
+        train, test = folds != fold, folds == fold
+        if len(set(right[train].tolist())) < 2:
+            return held, None, base
+        model = Confidence(oos).fit(_subset(scores, train), right[train])
+        probability[test] = model.predict(_subset(scores, test))
+    held = [replace(h, confidence=float(p)) for h, p in zip(held, probability)]
+    chosen = choose_confidence(classes, held)
+    partial = replace(base, confidence=chosen, suggest=0.0)
+    suggest = _suggest_threshold(classes, held, partial)
+    return held, Confidence(oos).fit(scores, right), replace(partial, suggest=round(suggest, 4))
+
+
+def _subset(scores: Scores, mask: np.ndarray) -> Scores:
+    langs = tuple(lang for lang, keep in zip(scores.langs, mask) if keep)
+    return Scores(
+        scores.fused[mask],
+        scores.classifier[mask],
+        scores.matcher[mask],
+        scores.no_match[mask],
+        scores.lengths[mask],
+        langs,
+    )
+
+
+def choose_confidence(classes: Sequence[str], held: Sequence[Held]) -> dict[str, float]:
+    """Per language, the lowest confidence threshold (so the most answers) at which at most
+    AIM_WRONG of the in-scope phrasings get a wrong answer and at most AIM_OOS of the off-topic
+    ones get any answer. Answering is monotonic in the threshold, so the lowest that meets both
+    is the one that answers the most."""
+    oos = classes.index(OUT_OF_SCOPE) if OUT_OF_SCOPE in classes else -1
+    chosen: dict[str, float] = {}
+    for lang in LANGS:
+        mine = [h for h in held if h.lang == lang]
+        if not mine:
+            continue
+        probability = np.array([h.confidence for h in mine], dtype=float)
+        top = np.array([int(np.argmax(h.scores)) for h in mine])
+        is_oos = np.array([h.gold == OUT_OF_SCOPE for h in mine])
+        right = np.array([classes[t] == h.gold for t, h in zip(top, mine)])
+        entry_top = top != oos
+        n_in, n_out = max(int((~is_oos).sum()), 1), int(is_oos.sum())
+        # the highest probability of a phrasing answered wrongly that must stay unanswered
+        threshold = 1.0 + 1e-6
+        for value in np.unique(probability)[::-1]:
+            answered = entry_top & (probability >= value)
+            wrong = (answered & ~is_oos & ~right).sum() / n_in
+            off = (answered & is_oos).sum() / n_out if n_out else 0.0
+            if wrong > AIM_WRONG or off > AIM_OOS:
+                break
+            threshold = float(value)
+        chosen[lang] = threshold
+    return chosen
 
 
 # -- thresholds ---------------------------------------------------------------------------------
@@ -271,7 +380,8 @@ def _tally(classes: Sequence[str], held: Iterable[Held], thresholds: Thresholds)
     tallies: dict[str, Tally] = {}
     for h in held:
         order = np.argsort(-h.scores, kind="stable")
-        decision = decide([Candidate(classes[i], float(h.scores[i])) for i in order], thresholds)
+        candidates = [Candidate(classes[i], float(h.scores[i])) for i in order]
+        decision = decide(candidates, thresholds, h.confidence, h.lang)
         action, topic, suggestions = decision.action, decision.topic, decision.suggestions
         first = topic or (suggestions[0] if suggestions else None)
         ranked_first = next(classes[i] for i in order if classes[i] != OUT_OF_SCOPE)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -107,14 +107,12 @@ class Engine:
             )
         if analysis.person:
             return Reply(text, reply_lang, "escalate", None, 0.0, (), None, person=True, lang_confident=confident)
-        candidates = self.model.ranker.rank(text, reply_lang)
+        lean = None
         if context and context in self.kb and is_follow_up(text, reply_lang):
-            bonus = self.model.thresholds.margin
-            candidates = sorted(
-                (replace(c, score=round(c.score + bonus, 4)) if c.entry_id == context else c for c in candidates),
-                key=lambda c: -c.score,
-            )
-        decision = policy.decide(candidates, self.model.thresholds)
+            lean = (context, self.model.thresholds.margin)
+        ranking = self.model.ranker.judge(text, reply_lang, lean)
+        candidates = ranking.candidates
+        decision = policy.decide(candidates, self.model.thresholds, ranking.confidence, reply_lang)
         hit = self.model.scam.check(text, reply_lang) if self.model.scam is not None else None
         scam_entry = self.kb.get(hit.entry) if hit is not None and hit.entry else None
         if hit is not None and scam_entry is not None and decision.action != "answer" and hit.rule != MODEL_LABEL:

@@ -1,4 +1,5 @@
-"""The trained model of a knowledge base: ranker (matcher + classifier) and thresholds, cached.
+"""The trained model of a knowledge base: ranker (matcher + classifier + confidence model) and
+thresholds, cached.
 
 Building it means cross-validating the knowledge base (``bot.core.calibration``: five fits of
 the classifier) and fitting the classifier once more on everything: 10-30 s on two cores for the
@@ -32,7 +33,7 @@ from bot.core.classifier import QuestionClassifier
 from bot.core.knowledge import KnowledgeBase
 from bot.core.matching import Matcher
 from bot.core.policy import DEFAULT, MATCHER_ONLY, Thresholds
-from bot.core.ranking import Ranker
+from bot.core.ranking import Confidence, Ranker
 from bot.core.scam_model import ScamRadar
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,9 @@ def build(kb: KnowledgeBase) -> tuple[Model, CrossValidation | None]:
     else:
         thresholds = DEFAULT if uses_classifier(kb) else MATCHER_ONLY
     cv = {lang: t.rates() for lang, t in result.tallies.items()} if result is not None else {}
-    return Model(kb.version, build_ranker(kb), thresholds, cv, scam_model.build(kb)), result
+    ranker = build_ranker(kb)
+    ranker.confidence = result.confidence if result is not None else None
+    return Model(kb.version, ranker, thresholds, cv, scam_model.build(kb)), result
 
 
 def _key(kb: KnowledgeBase) -> str:
@@ -88,11 +91,14 @@ def _load(path: Path, kb: KnowledgeBase) -> Model | None:
             if not isinstance(classifier, QuestionClassifier):
                 return None
             classifier.terms = matcher.terms
+        confidence = stored.get("confidence")
+        if confidence is not None and not isinstance(confidence, Confidence):
+            return None
         radar = stored.get("scam")
         if not isinstance(radar, ScamRadar):
             return None
         radar.patterns = kb.scam_patterns  # the rules are read from the knowledge base, never cached
-        return Model(kb.version, Ranker(matcher, classifier), stored["thresholds"], stored["cv"], radar)
+        return Model(kb.version, Ranker(matcher, classifier, confidence), stored["thresholds"], stored["cv"], radar)
     except Exception as exc:  # an unreadable cache is no error: the model is rebuilt
         log.warning("model cache %s not used (%s)", path.name, exc.__class__.__name__)
         return None
@@ -105,6 +111,7 @@ def _save(path: Path, model: Model) -> None:
         stored = {
             "key": path.stem.removeprefix("model-"),
             "classifier": model.ranker.classifier,
+            "confidence": model.ranker.confidence,
             "thresholds": model.thresholds,
             "cv": model.cv,
             "scam": replace(model.scam, patterns=None) if model.scam is not None else None,

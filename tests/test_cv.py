@@ -47,11 +47,13 @@ def test_safety_targets(cv: CrossValidation, lang: str) -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_accuracy_floors(cv: CrossValidation, lang: str) -> None:
-    """Regression floors a little under the figures of 2026-12-06 with the confidence model
-    (top-1 87-90%, right 60-61%; 47-50% with score and margin thresholds)."""
+    """Regression floors under the figures of 2026-12-06 with the confidence model and off-topic
+    answered kept under 2 % (top-1 87-90%, right 48-65% depending on the language and the run:
+    the per-language threshold moves with a single off-topic example; 47-50% with the score and
+    margin thresholds before)."""
     rates = cv.tallies[lang].rates()
     assert rates["top1"] >= 0.85, cv.table()
-    assert rates["right"] >= 0.56, cv.table()
+    assert rates["right"] >= 0.45, cv.table()
 
 
 def test_answers_are_decided_by_an_honest_confidence_model(cv: CrossValidation) -> None:

@@ -50,7 +50,11 @@ FOLDS = 5
 MAX_CLASSIFIER_TOPICS = 200
 #: What the thresholds aim for in cross-validation, in every language.
 AIM_WRONG = 0.01
-AIM_OOS = 0.03
+#: Below the 3 % target on purpose: the knowledge base's off-topic examples (about 145 per
+#: language) are fewer and less varied than what people really ask (independent sets showed up
+#: to 12.5 % answered when CV said less), and each one here weighs 0.7 %. At 3 % the confidence
+#: model spends the whole budget (2.1-2.7 % in CV); at 1 % it answers a third fewer questions.
+AIM_OOS = 0.02
 AIM_FOUND = 0.97
 #: Acceptance targets of ``eval --cv`` (per language).
 TARGETS = MATCHING

@@ -39,7 +39,7 @@ from bot.core.scam_model import ScamRadar
 log = logging.getLogger(__name__)
 
 #: Changes whenever what a cache file holds, or how the model is built, changes.
-FORMAT = 3
+FORMAT = 4
 #: Models kept in memory (a reload briefly needs the old and the new one).
 MEMORY = 3
 

@@ -177,7 +177,7 @@ class Transcript:
             await asyncio.sleep(IDLE_EVERY)
             assert time.monotonic() < deadline, "the bot did not settle"
             now = len(self._new())
-            calm = calm + 1 if self._idle() and now == count else 0
+            calm = calm + 1 if self._idle() and await self._outbox_empty() and now == count else 0
             count = now
         # Each chat's messages in the order sent; between chats the outbox's lanes run side by
         # side, so the chats come in a fixed order: people first, then the volunteers' group.
@@ -185,6 +185,13 @@ class Transcript:
         for call in calls:
             self._write(call)
         return calls
+
+    async def _outbox_empty(self) -> bool:
+        """Nothing left to send (the outbox paces a person's chat to about one message a second)."""
+        from bot.telegram.outbox import outbox_of
+
+        box = outbox_of(self.app)
+        return box.busy == 0 and await box.storage.outbox_size() == 0
 
     def _idle(self) -> bool:
         return (

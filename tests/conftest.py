@@ -24,6 +24,9 @@ TESTS = Path(__file__).resolve().parent
 #: The small, valid knowledge base the end-to-end tests run on.
 TEST_KB = TESTS / "data" / "knowledge"
 TOKEN = "123456:TEST-token_for-the-fake-bot-api-0000"
+#: The volunteers' forum group and one of its members (the ``desk`` fixture).
+VOLUNTEERS = -1009000
+VOLUNTEER = 777
 
 
 @pytest.fixture(autouse=True)
@@ -104,3 +107,43 @@ async def bot(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RunningBot]
         yield RunningBot(app, fake_api, services)
     finally:
         await stop_bot(app)
+
+
+class Launcher:
+    """Starts applications on the same fake server and database; stops them all at the end."""
+
+    def __init__(self, fake: FakeBotAPI, tmp_path: Path) -> None:
+        self.fake, self.tmp_path = fake, tmp_path
+        self.running: list[Any] = []
+
+    async def __call__(self, *, read_timeout: float | None = None, **overrides: Any) -> RunningBot:
+        overrides.setdefault("volunteer_chat_id", VOLUNTEERS)
+        settings = make_settings(self.fake, self.tmp_path, **overrides)
+        services = Services.load(settings)
+        services.desk.retry_base = 0.2  # fast outbox retries
+        app = build_application(settings, services, **({} if read_timeout is None else {"read_timeout": read_timeout}))
+        await start_bot(app)
+        self.running.append(app)
+        return RunningBot(app, self.fake, services)
+
+    async def stop(self, bot: RunningBot) -> None:
+        self.running.remove(bot.app)
+        await stop_bot(bot.app)
+
+
+@pytest.fixture
+async def launch(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Launcher]:
+    launcher = Launcher(fake_api, tmp_path)
+    try:
+        yield launcher
+    finally:
+        for app in list(launcher.running):
+            await stop_bot(app)
+
+
+@pytest.fixture
+async def desk(fake_api: FakeBotAPI, launch: Launcher) -> RunningBot:
+    """The bot with a volunteers' forum group where it may manage topics."""
+    fake_api.add_group(VOLUNTEERS, is_forum=True, title="Voluntarios")
+    fake_api.set_member(VOLUNTEERS, VOLUNTEER, "member")
+    return await launch()

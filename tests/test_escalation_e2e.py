@@ -13,25 +13,21 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TOKEN, RunningBot, make_settings, start_bot, stop_bot
+from conftest import TOKEN, VOLUNTEER, VOLUNTEERS, Launcher, RunningBot
 from fakebotapi import Call, FakeBotAPI
 from helpers import eventually
 
-from bot.telegram.app import build_application
-from bot.telegram.services import Services
 from bot.ui import callbacks
 from bot.ui.i18n import _
 
 USER = 4242
 OTHER = 5151
-VOLUNTEERS = -1009000
-VOLUNTEER = 777
 STRANGER = 888
 UNKNOWN = "cuál es la capital de Mongolia"
 
@@ -50,46 +46,6 @@ def rows(db_path: Path, sql: str) -> list[tuple]:
         found = db.execute(sql).fetchall()
     db.close()
     return found
-
-
-class Launcher:
-    """Starts applications on the same fake server and database; stops them all at the end."""
-
-    def __init__(self, fake: FakeBotAPI, tmp_path: Path) -> None:
-        self.fake, self.tmp_path = fake, tmp_path
-        self.running: list[Any] = []
-
-    async def __call__(self, *, read_timeout: float | None = None, **overrides: Any) -> RunningBot:
-        overrides.setdefault("volunteer_chat_id", VOLUNTEERS)
-        settings = make_settings(self.fake, self.tmp_path, **overrides)
-        services = Services.load(settings)
-        services.desk.retry_base = 0.2  # fast outbox retries
-        app = build_application(settings, services, **({} if read_timeout is None else {"read_timeout": read_timeout}))
-        await start_bot(app)
-        self.running.append(app)
-        return RunningBot(app, self.fake, services)
-
-    async def stop(self, bot: RunningBot) -> None:
-        self.running.remove(bot.app)
-        await stop_bot(bot.app)
-
-
-@pytest.fixture
-async def launch(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Launcher]:
-    launcher = Launcher(fake_api, tmp_path)
-    try:
-        yield launcher
-    finally:
-        for app in list(launcher.running):
-            await stop_bot(app)
-
-
-@pytest.fixture
-async def desk(fake_api: FakeBotAPI, launch: Launcher) -> RunningBot:
-    """The bot with a volunteers' forum group where it may manage topics."""
-    fake_api.add_group(VOLUNTEERS, is_forum=True, title="Voluntarios")
-    fake_api.set_member(VOLUNTEERS, VOLUNTEER, "member")
-    return await launch()
 
 
 # -- helpers ---------------------------------------------------------------------------------

@@ -15,14 +15,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from conftest import RunningBot, stop_bot
-from fakebotapi import FakeBotAPI
+from conftest import RunningBot
 from helpers import forget_confirmed
-from test_escalation_e2e import USER, VOLUNTEER, VOLUNTEERS, Launcher, escalate, sent, topic_of
+from test_escalation_e2e import USER, VOLUNTEER, VOLUNTEERS, escalate, sent, topic_of
 
 #: In a question the bot answers (it rides in the ticket's header), in one it cannot answer (the
 #: maintainers' report) and in a message relayed to the volunteers while the ticket is open.
@@ -31,18 +28,6 @@ UNANSWERED = "zqunansweredmarkerxq"
 RELAYED = "zqrelayedmarkerxq"
 MARKERS = (IN_HEADER.encode(), UNANSWERED.encode(), RELAYED.encode())
 NOWHERE: dict[str, list[bytes]] = {"db": [], "-wal": [], "-shm": []}
-
-
-@pytest.fixture
-async def desk(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RunningBot]:
-    fake_api.add_group(VOLUNTEERS, is_forum=True, title="Voluntarios")
-    fake_api.set_member(VOLUNTEERS, VOLUNTEER, "member")
-    launcher = Launcher(fake_api, tmp_path)
-    try:
-        yield await launcher()
-    finally:
-        for app in list(launcher.running):
-            await stop_bot(app)
 
 
 def found_in_files(database: Path) -> dict[str, list[bytes]]:

@@ -14,7 +14,6 @@ import sqlite3
 import statistics
 import threading
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -41,24 +40,6 @@ ADMIN = 999001
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-@pytest.fixture
-async def launch(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Launcher]:
-    launcher = Launcher(fake_api, tmp_path)
-    try:
-        yield launcher
-    finally:
-        for app in list(launcher.running):
-            await stop_bot(app)
-
-
-@pytest.fixture
-async def desk(fake_api: FakeBotAPI, launch: Launcher) -> RunningBot:
-    """The bot with a volunteers' forum group (fast outbox retries, see Launcher)."""
-    fake_api.add_group(VOLUNTEERS, is_forum=True, title="Voluntarios")
-    fake_api.set_member(VOLUNTEERS, VOLUNTEER, "member")
-    return await launch()
 
 
 # -- chatty tickets -------------------------------------------------------------------------

@@ -12,11 +12,10 @@ Bot API, real SQLite).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from conftest import RunningBot, stop_bot
+from conftest import RunningBot
 from fakebotapi import FakeBotAPI
 from test_escalation_e2e import USER, VOLUNTEER, VOLUNTEERS, Launcher, cb, escalate, sent, ticket_of, topic_of
 
@@ -25,17 +24,12 @@ SCAM = "Soy abogado de inmigración: mándame 500 dólares por Zelle y tu caso s
 
 
 @pytest.fixture
-async def group_desk(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RunningBot]:
+async def group_desk(fake_api: FakeBotAPI, launch: Launcher) -> RunningBot:
     """The bot with a forum group of volunteers; VOLUNTEER and COLLEAGUE are members."""
     fake_api.add_group(VOLUNTEERS, is_forum=True, title="Voluntarios")
     for member in (VOLUNTEER, COLLEAGUE):
         fake_api.set_member(VOLUNTEERS, member, "member")
-    launcher = Launcher(fake_api, tmp_path)
-    try:
-        yield await launcher()
-    finally:
-        for app in list(launcher.running):
-            await stop_bot(app)
+    return await launch()
 
 
 def texts_seen_by(fake: FakeBotAPI, user: int) -> list[str]:

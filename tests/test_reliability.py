@@ -41,12 +41,12 @@ VOLUNTEER = 777
 
 TO_TOPIC = 15  # the person's messages to the topic (the group takes a burst of 20, then 20 a minute)
 TO_PERSON = 20  # the volunteer's replies, copied to the person (about one a second: Telegram's pace per chat)
-ASKING = 40  # other people's questions, answered by the bot
+ASKING = 120  # other people's questions, answered by the bot
 
 
 async def test_sigkill_mid_relay_then_restart_loses_nothing(fake_api: FakeBotAPI, tmp_path: Path) -> None:
     """kill -9 in the middle of a two-way relay (15 messages to the topic, 20 replies to the
-    person) while 40 other questions are answered; after a restart: nothing lost in either
+    person) while 120 other questions are answered; after a restart: nothing lost in either
     direction, at most 2 % sent twice (a send Telegram carried out while the process died),
     the database intact; then SIGTERM stops the bot within 10 s."""
     fake = fake_api
